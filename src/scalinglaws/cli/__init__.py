@@ -1,0 +1,59 @@
+"""The ``scalinglaws`` command line: a thin layer over the public API, no logic of its own.
+
+Each command group lives in its own module and adds its commands to :data:`cli` through a
+``register(group)`` function.  Bad input prints one sentence to stderr and exits with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from scalinglaws.errors import ScalingLawsError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="scalinglaws")
+def cli() -> None:
+    """Scaling laws of language models: published laws, fits to your runs, and sweeps."""
+
+
+def _register_all() -> None:
+    from scalinglaws.cli import calc, fitting, sweep
+
+    for module in (calc, fitting, sweep):
+        module.register(cli)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    try:
+        cli.main(args=argv, prog_name="scalinglaws", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        click.echo("aborted.", err=True)
+        return 130
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx else "scalinglaws"
+        msg = exc.format_message().rstrip(".")
+        click.echo(f"error: {msg}; see '{cmd} --help'.", err=True)
+        return 2
+    except click.ClickException as exc:  # e.g. a file that cannot be opened
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return 2
+    except ScalingLawsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("interrupted.", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

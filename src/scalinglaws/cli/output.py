@@ -1,0 +1,55 @@
+"""Shared output for the command line: rich tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+
+def console() -> Console:
+    return Console(soft_wrap=False, width=max(100, Console().width))
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON (NaN/inf as null) to stdout."""
+    from scalinglaws.fit.result import _jsonable
+
+    click.echo(json.dumps(_jsonable(obj), indent=2))
+
+
+def print_table(
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """Print a rich table; cells are formatted with :func:`cell`."""
+    table = Table(title=title, caption=caption, caption_justify="left")
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(cell(v) for v in row))
+    console().print(table)
+
+
+def cell(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        av = abs(v)
+        if av != 0 and (av >= 1e6 or av < 1e-3):
+            return f"{v:.3e}"
+        return f"{v:,.4g}" if av >= 1000 else f"{v:.4g}"
+    return str(v)

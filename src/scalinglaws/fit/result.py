@@ -1,0 +1,227 @@
+"""The result of every estimator: :class:`Fit`, with its :class:`Diagnostic` records.
+
+Modelled on statsmodels' results (``summary()`` a person can paste into a paper, next to a
+machine-readable form) and scipy.optimize's ``OptimizeResult`` (says whether it converged and
+why).  Every parameter is reported in the units of the paper's formula, never on a normalised
+scale.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scalinglaws.errors import DataError
+from scalinglaws.laws.base import Law, law_from_dict
+
+SCHEMA = "scalinglaws.fit/1"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a fit.  ``code`` is stable (scripts test for it), ``severity`` is
+    ``"info"``, ``"warning"`` or ``"error"``, ``message`` is one plain sentence."""
+
+    code: str
+    severity: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Fit:
+    """A fitted law with its uncertainty and diagnostics.
+
+    Attributes
+    ----------
+    law: the fitted law (``law(N=..., D=...)`` predicts); for Approaches 1 and 2 a
+        :class:`~scalinglaws.laws.PowerLaw` of the loss at the optimum against C.
+    params: point estimates by the paper's names (E, A, B, alpha, beta; k_N, a, k_D, b; ...).
+    stderr: bootstrap standard errors of ``params`` and ``derived`` (empty without bootstrap).
+    intervals: ``name -> (low, high)`` at ``level`` (parameters and derived quantities).
+    derived: derived quantities (a, b, G; N_opt/D_opt/L_opt at requested budgets, ...).
+    diagnostics: findings with stable codes.
+    approach: ``"3"``, ``"2"``, ``"1"``, ``"power"``, ...
+    method: how it was estimated (objective, grid size, starts that reached the best, ...).
+    data: what went in (number of runs, filters applied, column mapping, FLOPs convention).
+    converged / message: as in scipy.optimize.
+    extra: estimator-specific tables (Approach 2's per-budget minima, bootstrap samples).
+    """
+
+    law: Law
+    params: dict[str, float]
+    approach: str
+    stderr: dict[str, float] = field(default_factory=dict)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    level: float = 0.95
+    derived: dict[str, float] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    method: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    converged: bool = True
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, **variables: Any) -> Any:
+        """Evaluate the fitted law: ``fit.predict(N=..., D=...)``."""
+        return self.law(**variables)
+
+    def diagnostic_codes(self) -> list[str]:
+        return [d.code for d in self.diagnostics]
+
+    # ---------------------------------------------------------------- text
+    def summary(self) -> str:
+        """A plain-text table: estimate, standard error and interval for every parameter and
+        derived quantity, then how it was estimated and the diagnostics."""
+        pct = f"{100 * self.level:g}%"
+        lines = [
+            f"Scaling-law fit — approach {self.approach}: {self.law.formula or self.law.name}",
+            f"converged: {'yes' if self.converged else 'NO'}"
+            + (f" ({self.message})" if self.message else ""),
+        ]
+        for key, value in self.data.items():
+            lines.append(f"{key}: {value}")
+        for key, value in self.method.items():
+            lines.append(f"{key}: {value}")
+        header = f"{'':<14}{'estimate':>14}{'std err':>12}   {pct + ' interval':<28}"
+        for title, table in (("parameters", self.params), ("derived", self.derived)):
+            if not table:
+                continue
+            lines += ["", title, header]
+            for name, value in table.items():
+                se = self.stderr.get(name)
+                lo_hi = self.intervals.get(name)
+                lines.append(
+                    f"{name:<14}{_fmt(value):>14}{_fmt(se) if se is not None else '':>12}   "
+                    + (f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi else "")
+                )
+        if self.diagnostics:
+            lines += ["", "diagnostics"]
+            for d in self.diagnostics:
+                lines.append(f"  {d.severity:<8}{d.code:<22}{d.message}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # ---------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "law": self.law.to_dict(),
+            "params": self.params,
+            "approach": self.approach,
+            "stderr": self.stderr,
+            "intervals": {k: list(v) for k, v in self.intervals.items()},
+            "level": self.level,
+            "derived": self.derived,
+            "diagnostics": [asdict(d) for d in self.diagnostics],
+            "method": self.method,
+            "data": self.data,
+            "converged": self.converged,
+            "message": self.message,
+            "extra": self.extra,
+        }
+
+    def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
+        """Serialise to JSON (NaN and inf become null); write to ``path`` if given."""
+        text = json.dumps(_jsonable(self.to_dict()), indent=indent)
+        if path is not None:
+            _atomic_write(Path(path), text)
+        return text
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fit:
+        if d.get("schema") != SCHEMA:
+            raise DataError(
+                f"not a scalinglaws fit (schema {d.get('schema')!r}, expected {SCHEMA!r})"
+            )
+        return cls(
+            law=law_from_dict(d["law"]),
+            params={k: _num(v) for k, v in d["params"].items()},
+            approach=str(d["approach"]),
+            stderr={k: _num(v) for k, v in d.get("stderr", {}).items()},
+            intervals={k: (_num(v[0]), _num(v[1])) for k, v in d.get("intervals", {}).items()},
+            level=float(d.get("level", 0.95)),
+            derived={k: _num(v) for k, v in d.get("derived", {}).items()},
+            diagnostics=[Diagnostic(**x) for x in d.get("diagnostics", [])],
+            method=d.get("method", {}),
+            data=d.get("data", {}),
+            converged=bool(d.get("converged", True)),
+            message=d.get("message", ""),
+            extra=d.get("extra", {}),
+        )
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> Fit:
+        """Load from a JSON string or a path to a JSON file written by :meth:`to_json`."""
+        text = str(source)
+        if not text.lstrip().startswith("{"):
+            path = Path(text)
+            if not path.is_file():
+                raise DataError(f"fit file {path} does not exist")
+            text = path.read_text()
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"fit file is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(d, dict):
+            raise DataError("fit file must hold a JSON object written by Fit.to_json()")
+        return cls.from_dict(d)
+
+
+def _num(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    if not math.isfinite(x):
+        return str(x)
+    ax = abs(x)
+    if ax != 0 and (ax >= 1e5 or ax < 1e-3):
+        return f"{x:.4g}"
+    return f"{x:.5g}"
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
