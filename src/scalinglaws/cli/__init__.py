@@ -20,9 +20,9 @@ def cli() -> None:
 
 
 def _register_all() -> None:
-    from scalinglaws.cli import calc, fitting, sweep
+    from scalinglaws.cli import calc, compute, fitting, sweep
 
-    for module in (calc, fitting, sweep):
+    for module in (calc, compute, fitting, sweep):
         module.register(cli)
 
 
