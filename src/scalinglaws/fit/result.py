@@ -168,7 +168,9 @@ class Fit:
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise DataError(f"fit file is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise DataError(
+                f"fit file is not valid JSON ({exc.msg} at line {exc.lineno})"
+            ) from None
         if not isinstance(d, dict):
             raise DataError("fit file must hold a JSON object written by Fit.to_json()")
         return cls.from_dict(d)
