@@ -1,9 +1,556 @@
-"""Commands of the 'calc' group (filled in by the issue that builds it)."""
+"""Commands 'allocate', 'predict', 'presets' and 'compare': the published laws as a calculator.
+
+A thin layer over :mod:`scalinglaws.allocate` and :mod:`scalinglaws.presets`: parse the flags
+(naming the flag in every error), call the API, print a table with the paper cited under it, or
+``--json`` for scripts.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Any
+
 import click
+import numpy as np
+
+from scalinglaws.cli.output import emit_json, print_table
+from scalinglaws.errors import (
+    DataError,
+    DomainError,
+    QuantityError,
+    ScalingLawsError,
+    UnknownNameError,
+    did_you_mean,
+)
+from scalinglaws.units import format_flops, format_quantity, parse_quantities, parse_quantity
+
+_DEFAULT_LAW = "hoffmann2022"
 
 
+# ============================================================================ formatting
+def _q(x: float) -> str:
+    """70B, 1.4T; a dash for NaN."""
+    return format_quantity(x) if math.isfinite(x) else "—"
+
+
+def _c(x: float) -> str:
+    return format_flops(x) if math.isfinite(x) else "—"
+
+
+def _l(x: float) -> str:
+    return f"{x:.4f}" if math.isfinite(x) else "—"
+
+
+def _r(x: float) -> str:
+    return f"{x:.3g}" if math.isfinite(x) else "—"
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None or not math.isfinite(x) else f"{100 * x:+.2f}%"
+
+
+def _json_num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+# ============================================================================ the law flags
+@dataclass
+class _Source:
+    """What --law or --fit selected: a preset or a fitted law, with words for the caption."""
+
+    target: Any  # a Preset, or a Fit
+    label: str
+    caption: str
+    n_counts: str
+
+
+def _source(law: str | None, fit: str | None) -> _Source:
+    from scalinglaws.presets import PRESETS
+
+    if law is not None and fit is not None:
+        raise DataError("give --law or --fit, not both")
+    if fit is not None:
+        fitted = _load_fit(fit)
+        return _Source(
+            target=fitted,
+            label=f"fit {fit}",
+            caption=f"Fitted law from {fit} (approach {fitted.approach}): "
+            f"{fitted.law.formula or fitted.law.name}; N counts what your runs' N column counts.",
+            n_counts="as in your runs",
+        )
+    name = (law if law is not None else _DEFAULT_LAW).strip().lower()
+    if name not in PRESETS:
+        raise UnknownNameError(
+            f"unknown preset '{law}' for --law" + did_you_mean(name, list(PRESETS))
+        )
+    preset = PRESETS[name]
+    return _Source(
+        target=preset,
+        label=preset.name,
+        caption=f"{preset.citation}.  N counts {preset.n_counts} parameters.",
+        n_counts=preset.n_counts,
+    )
+
+
+def _load_fit(path: str) -> Any:
+    from scalinglaws.fit.result import Fit
+
+    try:
+        return Fit.from_json(path)
+    except ScalingLawsError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(
+            f"--fit {path} is not a complete scalinglaws fit ({type(exc).__name__}: {exc}); "
+            "write one with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+        ) from None
+
+
+def _k(text: str) -> float:
+    return parse_quantity(text, "--flops-per-token")
+
+
+def _list(text: str | None, flag: str) -> np.ndarray | None:
+    return None if text is None else np.array(parse_quantities(text, flag), dtype=float)
+
+
+def _law_options(fn: Any) -> Any:
+    options = [
+        click.option(
+            "--law",
+            default=None,
+            help=f"Preset name (see 'scalinglaws presets list'; default {_DEFAULT_LAW}).",
+        ),
+        click.option(
+            "--fit",
+            "fit_path",
+            default=None,
+            metavar="FIT.json",
+            help="A fit saved by Fit.to_json() / 'scalinglaws fit', instead of a preset.",
+        ),
+        click.option(
+            "--flops-per-token",
+            default="6",
+            show_default=True,
+            help="k in C = k·N·D (6 is Kaplan's and Hoffmann's 6ND).",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+# ============================================================================ allocate
+def _allocate(
+    compute: str | None,
+    params: str | None,
+    loss: str | None,
+    law: str | None,
+    fit_path: str | None,
+    flops_per_token: str,
+    as_json: bool,
+) -> None:
+    from scalinglaws.allocate import allocate, allocate_for_params, compute_for_loss
+
+    given = [f for f, v in (("--compute", compute), ("--params", params), ("--loss", loss)) if v]
+    if len(given) != 1:
+        raise DataError(
+            "allocate needs exactly one of --compute (budgets), --params (model sizes) or "
+            f"--loss (target losses), got {', '.join(given) if given else 'none'}"
+        )
+    src = _source(law, fit_path)
+    k = _k(flops_per_token)
+    if compute:
+        values, question = _list(compute, "--compute"), "budget"
+        result = allocate(src.target, C=values, flops_per_token=k)
+    elif params:
+        values, question = _list(params, "--params"), "model size"
+        result = allocate_for_params(src.target, N=values, flops_per_token=k)
+    else:
+        values, question = _list(loss, "--loss"), "target loss"
+        result = compute_for_loss(src.target, L=values, flops_per_token=k)
+    rows = [
+        {
+            "C": float(result.C[i]),
+            "N": float(result.N[i]),
+            "D": float(result.D[i]),
+            "tokens_per_param": float(result.tokens_per_param[i]),
+            "L": float(result.L[i]),
+        }
+        for i in range(len(values))
+    ]
+    if as_json:
+        emit_json(
+            {
+                "source": src.label,
+                "question": question,
+                "method": result.method,
+                "flops_per_token": k,
+                "n_counts": src.n_counts,
+                "rows": [{key: _json_num(v) for key, v in r.items()} for r in rows],
+            }
+        )
+        return
+    no_loss = any(not math.isfinite(r["L"]) for r in rows)
+    caption = src.caption + f"  Method: {result.method}; C = {k:g}·N·D."
+    if no_loss:
+        caption += "  L* — : the source publishes no loss law."
+    print_table(
+        [[_c(r["C"]), _q(r["N"]), _q(r["D"]), _r(r["tokens_per_param"]), _l(r["L"])] for r in rows],
+        ["C (FLOPs)", "N* (params)", "D* (tokens)", "tokens/param", "L* (nats/token)"],
+        title=f"Compute-optimal allocation by {question} — {src.label}",
+        caption=caption,
+    )
+
+
+# ============================================================================ predict
+def _broadcast(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    sizes = {len(v) for v in values.values()}
+    n = max(sizes)
+    if sizes - {1, n}:
+        listing = ", ".join(f"{_FLAGS[k]} has {len(v)}" for k, v in values.items())
+        raise QuantityError(f"the value lists must have the same length or length 1 ({listing})")
+    return {k: np.broadcast_to(v, (n,)).astype(float) for k, v in values.items()}
+
+
+_FLAGS = {"N": "--params", "D": "--tokens", "C": "--compute", "S": "--steps"}
+
+
+def _predict(
+    params: str | None,
+    tokens: str | None,
+    compute: str | None,
+    steps: str | None,
+    law: str | None,
+    fit_path: str | None,
+    flops_per_token: str,
+    as_json: bool,
+) -> None:
+    from scalinglaws.allocate import allocate
+    from scalinglaws.presets import Preset
+
+    raw = {"N": params, "D": tokens, "C": compute, "S": steps}
+    given = {key: _list(text, _FLAGS[key]) for key, text in raw.items() if text is not None}
+    if not given:
+        raise DataError(
+            "predict needs --params and --tokens, two of --params/--tokens/--compute, "
+            "--compute alone (the loss at the compute-optimal allocation), or --params with "
+            "--steps (Kaplan's L(N, S))"
+        )
+    if "S" in given and ("C" in given or "D" in given):
+        raise DataError("--steps goes with --params only (Kaplan's L(N, S))")
+    if {"N", "D", "C"} <= set(given):
+        raise DataError("give two of --params, --tokens and --compute, not all three")
+    v = _broadcast(given)
+    src = _source(law, fit_path)
+    k = _k(flops_per_token)
+    if "C" in v and "N" in v:
+        v["D"] = v["C"] / (k * v["N"])
+    elif "C" in v and "D" in v:
+        v["N"] = v["C"] / (k * v["D"])
+    elif "N" in v and "D" in v:
+        v["C"] = k * v["N"] * v["D"]
+    variables = tuple(x for x in ("N", "D", "S") if x in v) or ("C",)
+
+    note = ""
+    fitted_law = None if isinstance(src.target, Preset) else src.target.law
+    if isinstance(src.target, Preset):
+        try:
+            chosen = src.target.law_for(variables)
+        except UnknownNameError:
+            if variables != ("C",):
+                raise
+            chosen = None
+    else:
+        chosen = (
+            fitted_law if tuple(sorted(fitted_law.variables)) == tuple(sorted(variables)) else None
+        )
+    if chosen is not None:
+        L = np.asarray(chosen(**{x: v[x] for x in chosen.variables}), dtype=float)
+        formula = chosen.formula
+    elif variables == ("C",):
+        a = allocate(src.target, C=v["C"], flops_per_token=k)
+        if not np.all(np.isfinite(a.L)):
+            raise DomainError(
+                f"{src.label} publishes no loss law, so it cannot predict a loss; use a "
+                "preset with one such as 'hoffmann2022' or 'kaplan2020'"
+            )
+        v["N"], v["D"], L = np.asarray(a.N), np.asarray(a.D), np.asarray(a.L)
+        formula = "loss at the compute-optimal allocation"
+        note = f"  N and D are the compute-optimal allocation ({a.method})."
+    else:
+        takes = ", ".join(fitted_law.variables) if fitted_law is not None else ""
+        raise DataError(
+            f"the fitted law '{fitted_law.name}' takes ({takes}); give "
+            + " and ".join(_FLAGS[x] for x in fitted_law.variables)
+        )
+    cols = [x for x in ("C", "N", "D", "S") if x in v]
+    rows = [{x: float(v[x][i]) for x in cols} | {"L": float(L[i])} for i in range(len(L))]
+    if as_json:
+        emit_json(
+            {
+                "source": src.label,
+                "law": formula,
+                "flops_per_token": k,
+                "n_counts": src.n_counts,
+                "rows": [{key: _json_num(val) for key, val in r.items()} for r in rows],
+            }
+        )
+        return
+    heads = {"C": "C (FLOPs)", "N": "N (params)", "D": "D (tokens)", "S": "S (steps)"}
+    fmt = {"C": _c, "N": _q, "D": _q, "S": _q}
+    print_table(
+        [[fmt[x](r[x]) for x in cols] + [_l(r["L"])] for r in rows],
+        [heads[x] for x in cols] + ["L (nats/token)"],
+        title=f"Predicted loss — {src.label}: {formula}",
+        caption=src.caption + note + (f"  C = {k:g}·N·D." if "C" in cols else ""),
+    )
+
+
+# ============================================================================ presets
+def _presets_list(as_json: bool) -> None:
+    from scalinglaws.presets import PRESETS
+
+    if as_json:
+        emit_json([p.to_dict() for p in PRESETS.values()])
+        return
+    print_table(
+        [
+            [p.name, p.citation.short, p.n_counts, _law_words(p), _rule_words(p)]
+            for p in PRESETS.values()
+        ],
+        ["preset", "source", "N counts", "loss law", "allocation"],
+        title="Published scaling-law presets",
+        caption="Details, constants, citations and the paper's own projections recomputed: "
+        "'scalinglaws presets show NAME'.",
+    )
+
+
+def _law_words(p: Any) -> str:
+    if p.law is None:
+        return "none published"
+    return ", ".join(p.laws) if p.laws else p.law.name
+
+
+def _rule_words(p: Any) -> str:
+    if p.rule is None:
+        return "minimise L(N, D) along C = 6ND"
+    return "rule " + p.rule.formula
+
+
+def _presets_show(name: str, as_json: bool) -> None:
+    from scalinglaws.presets import PRESETS
+
+    key = name.strip().lower()
+    if key not in PRESETS:
+        raise UnknownNameError(f"unknown preset '{name}'" + did_you_mean(key, list(PRESETS)))
+    p = PRESETS[key]
+    reproduction = p.reproduce()
+    if as_json:
+        emit_json(p.to_dict() | {"reproduction": reproduction})
+        return
+    cite = str(p.citation)
+    click.echo(f"{p.name}: {p.title}")
+    click.echo(f"{cite}\nauthors: {p.citation.authors}\nN counts {p.n_counts} parameters.")
+    click.echo(f"allocation: {p.allocation_method}")
+    laws = dict(p.laws) or ({"L(N, D)": p.law} if p.law is not None else {})
+    rows = [[label, law.formula, _consts(law.params, p.stderr)] for label, law in laws.items()]
+    if p.rule is not None:
+        rows.append(["allocation rule", p.rule.formula, ""])
+    if p.constants:
+        rows.append(["other constants", "", _consts(dict(p.constants), {})])
+    print_table(
+        rows, ["law", "formula", "constants (± standard error)"], title="Laws", caption=cite
+    )
+    if reproduction:
+        print_table(
+            [
+                [
+                    r["source"],
+                    _c(r["paper_C"]) if r["paper_C"] else "—",
+                    _c(r["C"]),
+                    "given" if r["given"] == "C" else _pct(r.get("err_C")),
+                    format_quantity(r["paper_N"], digits=4) if r["paper_N"] else "—",
+                    _q(r["N"]),
+                    "given" if r["given"] == "N" else _pct(r.get("err_N")),
+                    format_quantity(r["paper_D"], digits=4) if r["paper_D"] else "—",
+                    _q(r["D"]),
+                    _pct(r.get("err_D")),
+                ]
+                for r in reproduction
+            ],
+            [
+                "source",
+                "C paper",
+                "C ours",
+                "err",
+                "N paper",
+                "N ours",
+                "err",
+                "D paper",
+                "D ours",
+                "err",
+            ],
+            title="The paper's projections, recomputed with this preset (C = 6·N·D)",
+            caption=cite,
+        )
+    if p.notes:
+        click.echo("notes:")
+        for n in p.notes:
+            click.echo(f"  - {n}")
+
+
+def _consts(params: dict[str, float], stderr: Any) -> str:
+    parts = []
+    for key, value in params.items():
+        se = stderr.get(key)
+        parts.append(f"{key} = {value:.6g}" + (f" ± {se:g}" if se is not None else ""))
+    return ", ".join(parts)
+
+
+# ============================================================================ compare
+def _compare(compute: str, flops_per_token: str, as_json: bool) -> None:
+    from scalinglaws.allocate import allocate
+    from scalinglaws.presets import PRESETS
+
+    budgets = _list(compute, "--compute")
+    k = _k(flops_per_token)
+    rows = []
+    for C in budgets:
+        for p in PRESETS.values():
+            a = allocate(p, C=float(C), flops_per_token=k)
+            rows.append(
+                {
+                    "C": float(C),
+                    "preset": p.name,
+                    "N": float(a.N),
+                    "D": float(a.D),
+                    "tokens_per_param": float(a.tokens_per_param),
+                    "L": float(a.L),
+                    "n_counts": p.n_counts,
+                    "method": a.method,
+                    "citation": str(p.citation),
+                }
+            )
+    if as_json:
+        emit_json(
+            {
+                "flops_per_token": k,
+                "rows": [
+                    {key: (_json_num(v) if isinstance(v, float) else v) for key, v in r.items()}
+                    for r in rows
+                ],
+            }
+        )
+        return
+    sources = []
+    for p in PRESETS.values():
+        if str(p.citation) not in sources:
+            sources.append(str(p.citation))
+    print_table(
+        [
+            [
+                r["preset"],
+                _c(r["C"]),
+                _q(r["N"]),
+                _q(r["D"]),
+                _r(r["tokens_per_param"]),
+                _l(r["L"]),
+                r["n_counts"],
+            ]
+            for r in rows
+        ],
+        ["preset", "C (FLOPs)", "N*", "D*", "tokens/param", "L*", "N counts"],
+        title="Every preset at the same budget",
+        caption="Sources: " + "; ".join(sources) + f".  C = {k:g}·N·D where a rule leaves N or "
+        "D open.  Losses are not comparable across papers (different data and tokenizers); "
+        "Kaplan's N excludes embeddings; L* — : no published loss law.",
+    )
+
+
+# ============================================================================ registration
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+
+    @group.command("allocate")
+    @click.option("--compute", default=None, help="Budget(s) in FLOPs: 5.76e23, '1e22,1e24'.")
+    @click.option(
+        "--params", default=None, help="Model size(s): the budget for which each is optimal."
+    )
+    @click.option("--loss", default=None, help="Target loss(es): the least compute reaching it.")
+    @_law_options
+    def allocate_command(
+        compute: str | None,
+        params: str | None,
+        loss: str | None,
+        law: str | None,
+        fit_path: str | None,
+        flops_per_token: str,
+        as_json: bool,
+    ) -> None:
+        """Compute-optimal N*, D*, L* for a budget (or the budget for a size or a loss).
+
+        \b
+        scalinglaws allocate --compute 5.76e23 --law hoffmann2022
+        scalinglaws allocate --params 70B
+        scalinglaws allocate --loss 2.0 --law besiroglu2024
+        scalinglaws allocate --compute 1e24 --fit fit.json
+        """
+        _allocate(compute, params, loss, law, fit_path, flops_per_token, as_json)
+
+    @group.command("predict")
+    @click.option("--params", default=None, help="Parameters N: 70B, '1B,7B'.")
+    @click.option("--tokens", default=None, help="Training tokens D: 1.4T.")
+    @click.option("--compute", default=None, help="Training FLOPs C: 1e24.")
+    @click.option("--steps", default=None, help="Minimum steps S_min (Kaplan's L(N, S)).")
+    @_law_options
+    def predict_command(
+        params: str | None,
+        tokens: str | None,
+        compute: str | None,
+        steps: str | None,
+        law: str | None,
+        fit_path: str | None,
+        flops_per_token: str,
+        as_json: bool,
+    ) -> None:
+        """Predicted loss of a model size and data size (or a budget) under a law.
+
+        \b
+        scalinglaws predict --params 70B --tokens 1.4T --law hoffmann2022
+        scalinglaws predict --params 1B --law kaplan2020          # Kaplan's L(N)
+        scalinglaws predict --fit fit.json --compute 1e24
+        """
+        _predict(params, tokens, compute, steps, law, fit_path, flops_per_token, as_json)
+
+    @group.group("presets")
+    def presets_group() -> None:
+        """The published constants: list them, or show one with its citation and checks."""
+
+    @presets_group.command("list")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    def presets_list(as_json: bool) -> None:
+        """Every preset with its source."""
+        _presets_list(as_json)
+
+    @presets_group.command("show")
+    @click.argument("name")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+    def presets_show(name: str, as_json: bool) -> None:
+        """One preset: laws, constants, allocation, the paper's projections recomputed, notes."""
+        _presets_show(name, as_json)
+
+    @group.command("compare")
+    @click.option("--compute", required=True, help="Budget(s) in FLOPs: 1e24 or '1e22,1e24'.")
+    @click.option(
+        "--flops-per-token",
+        default="6",
+        show_default=True,
+        help="k in C = k·N·D where a rule leaves N or D open.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    def compare_command(compute: str, flops_per_token: str, as_json: bool) -> None:
+        """Every preset side by side at the same budget: N*, D*, tokens/param, L*."""
+        _compare(compute, flops_per_token, as_json)

@@ -2,6 +2,18 @@
 
 from scalinglaws.laws.base import Law, law_from_dict, registered_laws
 from scalinglaws.laws.chinchilla import ChinchillaLaw
+from scalinglaws.laws.kaplan import KaplanCLaw, KaplanDLaw, KaplanNDLaw, KaplanNLaw, KaplanNSLaw
 from scalinglaws.laws.power import PowerLaw
 
-__all__ = ["ChinchillaLaw", "Law", "PowerLaw", "law_from_dict", "registered_laws"]
+__all__ = [
+    "ChinchillaLaw",
+    "KaplanCLaw",
+    "KaplanDLaw",
+    "KaplanNDLaw",
+    "KaplanNLaw",
+    "KaplanNSLaw",
+    "Law",
+    "PowerLaw",
+    "law_from_dict",
+    "registered_laws",
+]

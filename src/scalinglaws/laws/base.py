@@ -29,7 +29,7 @@ def positive(name: str, value: ArrayLike, what: str = "") -> np.ndarray:
         first = arr.flat[int(np.flatnonzero(bad)[0])]
         label = f"{name} ({what})" if what else name
         raise DomainError(
-            f"{label} must be a finite number greater than 0, got {first!r}"
+            f"{label} must be a finite number greater than 0, got {float(first)!r}"
             + (f" at index {int(np.flatnonzero(bad)[0])}" if arr.ndim else "")
         )
     return arr
