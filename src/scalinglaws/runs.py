@@ -288,6 +288,12 @@ def load_runs(
     Table 1); when all three are given, rows where C/(k·N·D) differs from 1 by more than
     ``flops_tolerance`` raise the warning ``SL-RUNS-FLOPS-MISMATCH`` (C is used as given).
 
+    Runs: rows sharing a run id belong to one run; without a run-id column but with a step
+    column, each (group, N, seed) combination present is one run (said in ``Runs.derived``);
+    otherwise every row is its own run.  ``is_final`` marks each run's last checkpoint (largest
+    step, else largest D).  Fully identical rows, and one run measured twice at the same step
+    (or D), are errors.
+
     Filters, applied in this order and recorded in ``Runs.filters``: ``final_only`` keeps each
     run's last checkpoint; ``min_fraction`` drops checkpoints with D below that fraction of
     their run's final D; ``drop_highest`` drops the k rows with the highest loss (Besiroglu et
@@ -807,7 +813,7 @@ def _validate(
     elif "step" in mapping:
         keys = [c for c in ("group", "N", "seed") if c in df.columns]
         df["run_id"] = _compose_ids(df, keys)
-        run_note = f"run = one ({', '.join(keys)}) combination"
+        run_note = f"each ({', '.join(keys)}) combination"
     else:
         df["run_id"] = [str(r) for r in rows]
         run_note = None

@@ -1,9 +1,419 @@
-"""Commands of the 'fitting' group (filled in by the issue that builds it)."""
+"""``scalinglaws fit`` and ``scalinglaws backtest``: fit a law to a runs table, test its
+extrapolation.  A thin layer: loading is :func:`scalinglaws.runs.load_runs`, the estimators
+live in :mod:`scalinglaws.fit`, the backtest in :mod:`scalinglaws.fit.backtest`.
+"""
 
 from __future__ import annotations
 
+import inspect
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
+
+from scalinglaws.errors import DataError, ScalingLawsWarning, UnknownNameError, did_you_mean
+
+# approach -> (module, class); imported lazily so `scalinglaws --help` stays fast.
+APPROACHES: dict[str, tuple[str, str]] = {
+    "1": ("scalinglaws.fit.envelope", "Approach1"),
+    "2": ("scalinglaws.fit.isoflop", "Approach2"),
+    "3": ("scalinglaws.fit.parametric", "Approach3"),
+    "power": ("scalinglaws.fit.powerlaw", "PowerLawFit"),
+}
+
+
+def build_estimator(approach: str, **options: Any) -> Any:
+    """Construct the estimator for ``approach`` ("1", "2", "3" or "power").
+
+    ``options`` whose value is ``None`` are left to the estimator's defaults; an option the
+    estimator does not take raises :class:`DataError` naming the flag and the approaches it
+    applies to.
+    """
+    key = approach_key(approach)
+    import importlib
+
+    module, name = APPROACHES[key]
+    cls = importlib.import_module(module).__dict__[name]
+    accepted = set(inspect.signature(cls).parameters)
+    kwargs = {}
+    for arg, value in options.items():
+        if value is None:
+            continue
+        if arg not in accepted:
+            flag = "--" + arg.replace("_", "-")
+            takers = [a for a in APPROACHES if _accepts(a, arg)]
+            raise DataError(
+                f"{flag} does not apply to --approach {key}"
+                + (f"; it applies to --approach {' or '.join(takers)}" if takers else "")
+            )
+        kwargs[arg] = value
+    return cls(**kwargs)
+
+
+def approach_key(approach: str) -> str:
+    """The canonical approach name ("1", "2", "3", "power"), or :class:`UnknownNameError`."""
+    key = str(approach).strip().lower()
+    if key not in APPROACHES:
+        raise UnknownNameError(
+            f"unknown approach '{approach}' for --approach" + did_you_mean(key, list(APPROACHES))
+        )
+    return key
+
+
+def _accepts(approach: str, arg: str) -> bool:
+    import importlib
+
+    module, name = APPROACHES[approach]
+    try:
+        cls = importlib.import_module(module).__dict__[name]
+    except (ImportError, KeyError):
+        return False
+    return arg in inspect.signature(cls).parameters
+
+
+# ============================================================================ shared options
+def _load_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every command that reads a runs table shares."""
+    options = [
+        click.argument("runs_file", metavar="RUNS", type=click.Path(dir_okay=True)),
+        click.option(
+            "--columns",
+            default=None,
+            help='Map your column names: "N=Model Size,C=Training FLOP" (keys N, D, C, L, '
+            "run_id, step, group, seed), or a .yaml/.toml/.json file holding the mapping.",
+        ),
+        click.option(
+            "--drop-highest",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Drop the K rows with the highest loss (Besiroglu et al. 2024 drop 5).",
+        ),
+        click.option("--final-only", is_flag=True, help="Keep each run's final checkpoint only."),
+        click.option(
+            "--min-fraction",
+            default="0",
+            show_default=True,
+            help="Drop checkpoints before this fraction of their run's final tokens D.",
+        ),
+        click.option(
+            "--flops-per-token",
+            default="6",
+            show_default=True,
+            help="k in C = k·N·D, used to derive the missing one of N, D, C.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Estimator options shared by `fit` and `backtest`."""
+    options = [
+        click.option(
+            "--approach",
+            default="3",
+            show_default=True,
+            help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves) or "
+            "power (one-variable power law).",
+        ),
+        click.option("--law", default=None, help="Law fitted by approach 3 (default chinchilla)."),
+        click.option(
+            "--objective",
+            default=None,
+            help="Objective on log L: huber (the default) or another the approach offers.",
+        ),
+        click.option("--delta", default=None, help="Huber delta (default 1e-3)."),
+        click.option(
+            "--bin-tolerance",
+            default=None,
+            help="Approach 2: relative tolerance for runs to share a FLOP budget.",
+        ),
+        click.option(
+            "--degree", type=int, default=None, help="Approach 2: degree of the IsoFLOP fit."
+        ),
+        click.option(
+            "--variable", default=None, help="Approach power: the variable, N, D or C (default C)."
+        ),
+        click.option(
+            "--frontier",
+            is_flag=True,
+            help="Approach power: fit only the lower envelope of (x, L), as Kaplan et al. do.",
+        ),
+        click.option(
+            "--bootstrap",
+            "n_bootstrap",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Bootstrap replicates (whole runs resampled) for standard errors and intervals.",
+        ),
+        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@contextmanager
+def _reported_warnings() -> Iterator[None]:
+    """Print our coded warnings as 'warning: [code] message' lines on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingLawsWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if isinstance(w.message, ScalingLawsWarning):
+                    click.echo(f"warning: {w.message}", err=True)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _number(text: str, flag: str, low: float | None = None, high: float | None = None) -> float:
+    """Parse a plain number given to ``flag``; ``low < x < high`` when bounds are given."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise DataError(f"{flag} must be a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError(f"{flag} must be a finite number, got {text!r}")
+    if (low is not None and value <= low) or (high is not None and value >= high):
+        rng = (
+            f"between {low:g} and {high:g}"
+            if low is not None and high is not None
+            else f"greater than {low:g}"
+        )
+        raise DataError(f"{flag} must be {rng}, got {text!r}")
+    return value
+
+
+def _load(
+    runs_file: str,
+    columns: str | None,
+    drop_highest: int,
+    final_only: bool,
+    min_fraction: str,
+    flops_per_token: str,
+    to_stderr: bool = False,
+) -> Any:
+    """Load the runs and print what was read: rows, column mapping, convention, filters
+    (to stderr when stdout is reserved for JSON)."""
+    from scalinglaws.runs import load_runs
+    from scalinglaws.units import parse_quantity
+
+    fraction = _number(min_fraction, "--min-fraction")
+    if not 0 <= fraction < 1:
+        raise DataError(
+            f"--min-fraction must be in [0, 1) (a fraction of each run's final tokens), "
+            f"got {min_fraction!r}"
+        )
+    k = parse_quantity(flops_per_token, what="--flops-per-token")
+    runs = load_runs(
+        runs_file,
+        columns=columns,
+        flops_per_param_token=k,
+        drop_highest=drop_highest,
+        final_only=final_only,
+        min_fraction=fraction,
+    )
+    click.echo(f"runs: {len(runs)} rows, {runs.n_runs} runs from {runs.source}", err=to_stderr)
+    click.echo(f"columns: {runs.mapping_text()}", err=to_stderr)
+    click.echo(f"FLOPs convention: C = {runs.flops_per_param_token:g}·N·D", err=to_stderr)
+    for note in runs.filters:
+        click.echo(f"filter: {note}", err=to_stderr)
+    return runs
+
+
+def _estimator(options: dict[str, Any], level: float, budgets: list[float] | None) -> Any:
+    """Build the estimator from the command's estimator flags (``approach``, ``law``, ...)."""
+    from scalinglaws.units import parse_quantity
+
+    opts = dict(options)
+    approach = opts.pop("approach")
+    if opts.get("delta") is not None:
+        opts["delta"] = parse_quantity(opts["delta"], what="--delta")
+    if opts.get("bin_tolerance") is not None:
+        opts["bin_tolerance"] = _number(opts["bin_tolerance"], "--bin-tolerance")
+    if not opts.get("frontier"):
+        opts["frontier"] = None  # only passed when asked for
+    return build_estimator(approach, **opts, level=level, budgets=budgets)
+
+
+# ============================================================================ printing
+def print_fit(fit: Any) -> None:
+    """The fit as tables a person can paste into a paper: estimates with standard errors
+    and intervals, derived exponents and allocations, then diagnostics."""
+    from scalinglaws.cli.output import print_table
+
+    pct = f"{100 * fit.level:g}%"
+    law = fit.law
+    click.echo("")
+    click.echo(f"Scaling-law fit — approach {fit.approach}: {law.formula or law.name}")
+    click.echo(
+        f"converged: {'yes' if fit.converged else 'NO'}"
+        + (f" ({fit.message})" if fit.message else "")
+    )
+    for key, value in fit.method.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else value
+        click.echo(f"{key}: {shown}")
+    uncertain = bool(fit.stderr or fit.intervals)
+    columns = ["", "estimate", "std err", f"{pct} interval"] if uncertain else ["", "estimate"]
+    for title, table in (("parameters", fit.params), ("derived", fit.derived)):
+        if not table:
+            continue
+        rows = []
+        for name, value in table.items():
+            lo_hi = fit.intervals.get(name)
+            interval = None if lo_hi is None else f"[{_cell(lo_hi[0])}, {_cell(lo_hi[1])}]"
+            row = [name, float(value), fit.stderr.get(name), interval]
+            rows.append(row if uncertain else row[:2])
+        print_table(rows, columns, title=title)
+    if not fit.stderr:
+        click.echo("no standard errors: run with --bootstrap N (e.g. 200) for intervals")
+    if fit.diagnostics:
+        click.echo("diagnostics:")
+        for d in fit.diagnostics:
+            click.echo(f"  {d.severity:<8} {d.code:<22} {d.message}")
+
+
+def _cell(x: float) -> str:
+    from scalinglaws.cli.output import cell
+
+    return cell(float(x))
+
+
+def _write_json(text_fn: Callable[[], str], path: str) -> None:
+    from scalinglaws.fit.result import _atomic_write
+
+    if path == "-":
+        click.echo(text_fn())
+        return
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir():
+        raise DataError(f"--json {path} is a directory; give a file name such as fit.json")
+    _atomic_write(target, text_fn())
+    click.echo(f"wrote {path}")
+
+
+# ============================================================================ commands
+@click.command("fit")
+@_load_options
+@_fit_options
+@click.option("--level", default="0.95", show_default=True, help="Interval level, between 0 and 1.")
+@click.option(
+    "--budgets",
+    default=None,
+    help="FLOP budgets for N_opt, D_opt, L_opt, comma-separated (e.g. 1e22,5.76e23).",
+)
+@click.option("--json", "json_path", default=None, help="Write Fit.to_json() to this file.")
+def fit_command(
+    runs_file: str,
+    columns: str | None,
+    drop_highest: int,
+    final_only: bool,
+    min_fraction: str,
+    flops_per_token: str,
+    level: str,
+    budgets: str | None,
+    json_path: str | None,
+    **estimator_options: Any,
+) -> None:
+    """Fit a scaling law to the runs in RUNS (CSV, Parquet or JSON Lines).
+
+    Example: scalinglaws fit runs.csv --approach 3 --bootstrap 200 --budgets 1e22,1e24
+    """
+    from scalinglaws.units import parse_quantities
+
+    approach_key(estimator_options["approach"])
+    level_value = _number(level, "--level", 0.0, 1.0)
+    budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
+    with _reported_warnings():
+        runs = _load(
+            runs_file,
+            columns,
+            drop_highest,
+            final_only,
+            min_fraction,
+            flops_per_token,
+            to_stderr=json_path == "-",
+        )
+        estimator = _estimator(estimator_options, level_value, budget_list)
+        fit = estimator.fit(runs)
+    for key, value in runs.describe().items():
+        fit.data.setdefault(key, value)
+    if json_path != "-":
+        print_fit(fit)
+    if json_path:
+        _write_json(fit.to_json, json_path)
+
+
+@click.command("backtest")
+@_load_options
+@_fit_options
+@click.option(
+    "--cut-quantile",
+    default="0.75",
+    show_default=True,
+    help="Fit on runs whose final C is at or below this quantile of the runs' final C.",
+)
+@click.option("--cut", default=None, help="Or a compute cut in FLOPs (e.g. 1e21); overrides.")
+@click.option(
+    "--level", default="0.8", show_default=True, help="Prediction-interval level, in (0, 1)."
+)
+@click.option("--json", "json_path", default=None, help="Write the backtest record to this file.")
+def backtest_command(
+    runs_file: str,
+    columns: str | None,
+    drop_highest: int,
+    final_only: bool,
+    min_fraction: str,
+    flops_per_token: str,
+    cut_quantile: str,
+    cut: str | None,
+    level: str,
+    json_path: str | None,
+    **estimator_options: Any,
+) -> None:
+    """Fit on the small-compute runs of RUNS and predict the large ones.
+
+    Example: scalinglaws backtest runs.csv --cut-quantile 0.8 --approach 3 --bootstrap 200
+    """
+    import json
+
+    from scalinglaws.fit.backtest import backtest
+    from scalinglaws.fit.result import _jsonable
+    from scalinglaws.units import parse_quantity
+
+    approach_key(estimator_options["approach"])
+    level_value = _number(level, "--level", 0.0, 1.0)
+    quantile = _number(cut_quantile, "--cut-quantile", 0.0, 1.0)
+    cut_value = None if cut is None else parse_quantity(cut, what="--cut")
+    with _reported_warnings():
+        runs = _load(
+            runs_file,
+            columns,
+            drop_highest,
+            final_only,
+            min_fraction,
+            flops_per_token,
+            to_stderr=json_path == "-",
+        )
+        estimator = _estimator(estimator_options, level_value, None)
+        result = backtest(estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value)
+    if json_path != "-":
+        click.echo("")
+        click.echo(result.summary())
+    if json_path:
+        _write_json(lambda: json.dumps(_jsonable(result.to_dict()), indent=2), json_path)
 
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
+    """Add `fit` and `backtest` to the top-level group."""
+    group.add_command(fit_command)
+    group.add_command(backtest_command)

@@ -1,0 +1,258 @@
+"""`scalinglaws fit` and `scalinglaws backtest` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws import ChinchillaLaw, Fit
+from scalinglaws.cli import main
+from scalinglaws.runs import load_runs
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+HOFFMANN = ChinchillaLaw(E=1.69337, A=406.401, B=410.723, alpha=0.33917084, beta=0.2849083)
+COLUMNS = "N=Model Size,C=Training FLOP,L=eval loss"
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_error(err: str) -> str:
+    """The single 'error: ...' line, asserting there is nothing else (no traceback)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+@pytest.fixture
+def grid_csv(tmp_path) -> Path:
+    """Runs on a grid of N x tokens-per-parameter from Hoffmann's law, 0.3% log-normal noise,
+    with the user's own column names."""
+    rng = np.random.default_rng(0)
+    N = np.repeat(np.geomspace(5e7, 5e9, 8), 6)
+    D = N * np.tile(np.geomspace(5, 160, 6), 8)
+    L = HOFFMANN(N=N, D=D) * np.exp(0.003 * rng.standard_normal(N.size))
+    path = tmp_path / "grid.csv"
+    pd.DataFrame({"Model Size": N, "Training FLOP": 6 * N * D, "eval loss": L}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+@pytest.fixture
+def isoflop_csv(tmp_path) -> Path:
+    """IsoFLOP profiles: 6 budgets x 9 model sizes around the optimum, exact Hoffmann losses."""
+    rows = []
+    for c in np.geomspace(1e18, 1e21, 6):
+        n_opt = HOFFMANN.G * (c / 6) ** HOFFMANN.a
+        for n in n_opt * np.geomspace(1 / 4, 4, 9):
+            rows.append({"params": n, "flops": c, "loss": float(HOFFMANN(N=n, D=c / (6 * n)))})
+    path = tmp_path / "isoflop.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_nonexistent_file(tmp_path, capsys):
+    code, out, err = run(["fit", tmp_path / "missing.csv"], capsys)
+    assert code == 2
+    assert one_error(err) == f"error: runs file {tmp_path / 'missing.csv'} does not exist"
+
+
+def test_wrong_extension(tmp_path, capsys):
+    path = tmp_path / "runs.xlsx"
+    path.write_text("N,D,L\n")
+    code, _, err = run(["fit", path], capsys)
+    assert code == 2
+    assert "has extension '.xlsx'; runs can be read from .csv" in one_error(err)
+
+
+def test_missing_column_suggests_mapping(tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    path.write_text("Model Size,Training FLOP,final_nll\n1e8,1e18,3.1\n")
+    code, _, err = run(["fit", path], capsys)
+    assert code == 2
+    line = one_error(err)
+    assert "has no column for loss (L)" in line
+    assert "columns present: Model Size, Training FLOP, final_nll" in line
+    assert '--columns "L=final_nll"' in line
+
+
+def test_non_numeric_cell_names_file_row_column(tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss\n1e8,2e9,3.3\n2e8,2e9,oops\n")
+    code, _, err = run(["fit", path], capsys)
+    assert code == 2
+    assert one_error(err) == (
+        f"error: {path}, data row 2 (line 3), column 'loss': 'oops' is not a number; every "
+        "value of L (loss) must be a finite number greater than 0"
+    )
+
+
+def test_bad_columns_syntax(grid_csv, capsys):
+    code, _, err = run(["fit", grid_csv, "--columns", "N:Model Size"], capsys)
+    assert code == 2
+    assert "cannot read the column mapping 'N:Model Size'" in one_error(err)
+    assert "KEY=COLUMN" in err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--approach", "4"], "unknown approach '4' for --approach"),
+        (["--approach", "powr"], "did you mean 'power'?"),
+        (["--level", "95"], "--level must be between 0 and 1, got '95'"),
+        (["--budgets", "1e22,abc"], "--budgets"),
+        (["--min-fraction", "1.5"], "--min-fraction must be in [0, 1)"),
+        (["--degree", "2"], "--degree does not apply to --approach 3"),
+    ],
+)
+def test_bad_flags(grid_csv, capsys, flags, message):
+    if "--degree" in flags:
+        pytest.importorskip("scalinglaws.fit.parametric")
+    cols = ["--columns", "N=Model Size,C=Training FLOP,L=eval loss"]
+    code, _, err = run(["fit", grid_csv, *cols, *flags], capsys)
+    assert code == 2
+    assert message in one_error(err)
+
+
+def test_unknown_option_is_one_sentence(grid_csv, capsys):
+    code, _, err = run(["fit", grid_csv, "--bootstrapp", "3"], capsys)
+    assert code == 2
+    assert "No such option '--bootstrapp'" in one_error(err)
+
+
+# ----------------------------------------------------------------------------- fits
+def test_fit_approach3_prints_mapping_table_and_writes_json(grid_csv, tmp_path, capsys):
+    Approach3 = pytest.importorskip("scalinglaws.fit.parametric").Approach3
+    out_json = tmp_path / "fit.json"
+    argv = [
+        "fit", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
+        "--bootstrap", "20", "--budgets", "1e22,5.76e23", "--json", out_json,
+    ]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "columns: N ← 'Model Size', C ← 'Training FLOP', L ← 'eval loss', D = C/(6·N)" in out
+    assert "parameters" in out and "std err" in out and "95% interval" in out
+    fit = Fit.from_json(out_json)
+    assert fit.approach == "3"
+    # the CLI passed every option through: the same fit as the Python API gives
+    api = Approach3(budgets=[1e22, 5.76e23]).fit(load_runs(grid_csv, columns=COLUMNS))
+    for name, value in api.params.items():
+        assert fit.params[name] == pytest.approx(value, rel=1e-6), name
+    assert fit.derived["N_opt@1e+22"] == pytest.approx(api.derived["N_opt@1e+22"], rel=1e-6)
+    # and the data follow Hoffmann's law (0.3% noise): exponents and allocation recovered
+    assert fit.params["alpha"] == pytest.approx(HOFFMANN.alpha, abs=0.03)
+    assert fit.params["beta"] == pytest.approx(HOFFMANN.beta, abs=0.03)
+    assert fit.derived["a"] == pytest.approx(HOFFMANN.a, abs=0.02)
+    assert "N_opt@5.76e+23" in fit.derived and "alpha" in fit.stderr
+    assert fit.data["columns"].startswith("N ← 'Model Size'")
+
+
+def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys):
+    pytest.importorskip("scalinglaws.fit.parametric")
+    path = DATA / "chinchilla_fig4_epoch2024.csv"
+    if not path.exists():
+        pytest.skip("shared data folder absent")
+    out_json = tmp_path / "fig4.json"
+    argv = ["fit", path, "--drop-highest", "5", "--bootstrap", "20", "--json", out_json]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "240 rows" in out and "filter: dropped the 5 highest losses" in out
+    fit = Fit.from_json(out_json)
+    # Besiroglu et al. 2024's Huber optimum on these 240 points:
+    # E 1.8172, A 477.8, B 2143, alpha 0.3473, beta 0.3672
+    assert fit.params["E"] == pytest.approx(1.8172, abs=0.02)
+    assert fit.params["alpha"] == pytest.approx(0.3473, abs=0.01)
+    assert fit.params["beta"] == pytest.approx(0.3672, abs=0.01)
+    assert fit.data["rows"] == 240
+
+
+def test_fit_approach2_on_isoflop_profiles(isoflop_csv, capsys):
+    pytest.importorskip("scalinglaws.fit.isoflop")
+    code, out, err = run(["fit", isoflop_csv, "--approach", "2", "--json", "-"], capsys)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["approach"] == "2"
+    assert record["derived"]["a"] == pytest.approx(HOFFMANN.a, abs=0.02)
+
+
+def test_fit_power_law_in_C_on_the_frontier(isoflop_csv, capsys):
+    pytest.importorskip("scalinglaws.fit.powerlaw")
+    argv = ["fit", isoflop_csv, "--approach", "power", "--variable", "C", "--frontier"]
+    code, out, err = run([*argv, "--json", "-"], capsys)
+    assert code == 0, err
+    assert "columns: N ← 'params', C ← 'flops', L ← 'loss'" in err  # stdout is pure JSON
+    record = json.loads(out)
+    # Hoffmann's law at its optimum is exactly L*(C) = E + K C^-(alpha beta / (alpha + beta)),
+    # and every profile here contains its optimal size
+    exponent = HOFFMANN.alpha * HOFFMANN.beta / (HOFFMANN.alpha + HOFFMANN.beta)
+    assert record["params"]["alpha"] == pytest.approx(exponent, abs=2e-3)
+    assert record["params"]["E"] == pytest.approx(HOFFMANN.E, abs=0.01)
+    code, out, err = run([*argv[:-1]], capsys)
+    assert code == 0 and "approach power" in out and "NOT_A_FRONTIER" in out
+
+
+def test_fit_approach1_on_training_curves(tmp_path, capsys):
+    pytest.importorskip("scalinglaws.fit.envelope")
+    rows = []
+    for i, n in enumerate(np.geomspace(3e7, 3e10, 13)):
+        for step, d in enumerate(np.geomspace(1e8, 400 * n, 25), start=1):
+            rows.append({"run": f"m{i}", "step": step, "params": n, "tokens": d})
+    frame = pd.DataFrame(rows)
+    frame["loss"] = HOFFMANN(N=frame["params"].to_numpy(), D=frame["tokens"].to_numpy())
+    path = tmp_path / "curves.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run(["fit", path, "--approach", "1", "--json", "-"], capsys)
+    assert code == 0, err
+    assert "run_id ← 'run'" in err and "step ← 'step'" in err
+    record = json.loads(out)
+    # the envelope of Hoffmann-law curves: N* ∝ C^a with a = beta / (alpha + beta) = 0.4565,
+    # L* = E + K C^-(alpha beta / (alpha + beta)); N is sampled 1.78x apart, hence abs=0.02
+    assert record["derived"]["a"] == pytest.approx(HOFFMANN.a, abs=0.02)
+    exponent = HOFFMANN.alpha * HOFFMANN.beta / (HOFFMANN.alpha + HOFFMANN.beta)
+    assert record["params"]["alpha"] == pytest.approx(exponent, abs=5e-3)
+
+
+def test_flops_mismatch_is_printed_as_a_coded_warning(tmp_path, capsys):
+    pytest.importorskip("scalinglaws.fit.powerlaw")
+    N = np.repeat(np.geomspace(1e8, 1e9, 4), 4)
+    D = N * np.tile([5.0, 10.0, 20.0, 40.0], 4)
+    frame = pd.DataFrame({"N": N, "D": D, "C": 8 * N * D, "L": HOFFMANN(N=N, D=D)})
+    path = tmp_path / "runs.csv"
+    frame.to_csv(path, index=False)
+    code, _, err = run(["fit", path, "--approach", "power"], capsys)
+    assert code == 0
+    assert "warning: [SL-RUNS-FLOPS-MISMATCH] 16 of 16 rows" in err
+    assert "e.g. 8" in err
+
+
+# ----------------------------------------------------------------------------- backtest
+def test_backtest_command(grid_csv, tmp_path, capsys):
+    pytest.importorskip("scalinglaws.fit.parametric")
+    out_json = tmp_path / "bt.json"
+    argv = [
+        "backtest", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
+        "--cut-quantile", "0.8", "--bootstrap", "20", "--json", out_json,
+    ]  # fmt: skip
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "cut: C <=" in out and "coverage:" in out
+    record = json.loads(out_json.read_text())
+    assert record["n_test_runs"] == len(record["held_out"]) >= 8
+    assert record["mean_abs_rel_error"] < 0.02
+
+
+def test_backtest_cut_outside_the_data(grid_csv, capsys):
+    pytest.importorskip("scalinglaws.fit.parametric")
+    cols = ["--columns", "N=Model Size,C=Training FLOP,L=eval loss"]
+    code, _, err = run(["backtest", grid_csv, *cols, "--cut", "1e30"], capsys)
+    assert code == 2
+    assert "final C above the cut 1e+30 FLOPs" in one_error(err)
