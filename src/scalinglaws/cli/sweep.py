@@ -1,9 +1,414 @@
-"""Commands of the 'sweep' group (filled in by the issue that builds it)."""
+"""Commands of the 'sweep' group: plan an IsoFLOP sweep, run it, watch it, rebuild its tables.
+
+A thin layer over :mod:`scalinglaws.sweep`: ``plan`` writes/checks a plan file and prints its
+runs, ``run`` trains them resumably (local processes, Ray or Slurm), ``status`` reads a sweep
+folder from another terminal, ``tables`` rebuilds ``runs.csv`` / ``curves.csv`` from the records.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+from typing import Any
+
 import click
+
+from scalinglaws.cli.output import emit_json
+from scalinglaws.errors import PlanError
+from scalinglaws.units import format_flops, format_quantity, parse_quantities, parse_quantity
+
+# flag -> (table, key, parser); parsers name the flag in their errors
+_PLAN_FLAGS: dict[str, tuple[str, str, str]] = {
+    "--name": ("sweep", "name", "text"),
+    "--kind": ("sweep", "kind", "text"),
+    "--budgets": ("sweep", "budgets", "quantities"),
+    "--sizes-per-budget": ("sweep", "sizes_per_budget", "int"),
+    "--spread": ("sweep", "spread", "float"),
+    "--center": ("sweep", "center", "center"),
+    "--sizes": ("sweep", "sizes", "quantities"),
+    "--tokens": ("sweep", "tokens", "quantities"),
+    "--convention": ("sweep", "convention", "text"),
+    "--corpus": ("sweep", "corpus", "text"),
+    "--seeds": ("sweep", "seeds", "ints"),
+    "--n-ctx": ("family", "n_ctx", "int"),
+    "--head-dim": ("family", "head_dim", "int"),
+    "--aspect-ratio": ("family", "aspect_ratio", "float"),
+    "--lr": ("hparams", "lr", "float"),
+    "--lr-ref-params": ("hparams", "lr_ref_params", "quantity"),
+    "--lr-exponent": ("hparams", "lr_exponent", "float"),
+    "--batch-size": ("hparams", "batch_size", "int"),
+    "--warmup-per-param": ("hparams", "warmup_tokens_per_param", "float"),
+    "--max-warmup-fraction": ("hparams", "max_warmup_fraction", "float"),
+    "--eval-tokens": ("hparams", "eval_tokens", "int"),
+    "--evals-per-run": ("hparams", "evals_per_run", "int"),
+    "--min-steps": ("hparams", "min_steps", "int"),
+    "--flops-per-second": ("estimate", "flops_per_second", "quantity"),
+}
+
+_HELP = {
+    "--name": "Name of the sweep.",
+    "--kind": "isoflop (default), grid (sizes x tokens) or fixed-tokens (Kaplan L(N)).",
+    "--budgets": "IsoFLOP budgets in FLOPs, comma-separated, e.g. 1e13,3e13,1e14.",
+    "--sizes-per-budget": "Model sizes per budget, log-spaced around the optimum (default 5).",
+    "--spread": "Largest / smallest size within a budget (default 16).",
+    "--center": "Centre of each budget: tokens per parameter (default 20), a preset name, or "
+    "fit:FIT.json.",
+    "--sizes": "Target non-embedding sizes for grid / fixed-tokens plans, e.g. 50k,200k.",
+    "--tokens": "Training tokens for grid / fixed-tokens plans, e.g. 2M,8M.",
+    "--convention": "FLOPs per token: 6N, 6N-total, kaplan, chinchilla (default), palm, deepseek.",
+    "--corpus": "shakespeare (default), synthetic:markov[:k=v,...], or a text file or folder.",
+    "--seeds": "Training seeds, comma-separated (each run is repeated per seed; default 0).",
+    "--n-ctx": "Context length of every model (default 128).",
+    "--head-dim": "Attention head dimension; d_model is a multiple of it (default 16).",
+    "--aspect-ratio": "Target d_model / n_layer (default 32).",
+    "--lr": "Peak learning rate at --lr-ref-params parameters (default 3e-3).",
+    "--lr-ref-params": "Reference size of --lr (default 100k).",
+    "--lr-exponent": "lr(N) = lr * (N / ref)^-exponent (default 1/3).",
+    "--batch-size": "Sequences per optimiser step (default 16).",
+    "--warmup-per-param": "Warmup tokens per parameter (default 1), capped by the fraction below.",
+    "--max-warmup-fraction": "Warmup at most this fraction of a run's tokens (default 0.1).",
+    "--eval-tokens": "Held-out tokens per evaluation (default 16384).",
+    "--evals-per-run": "Evaluations per run (default 20).",
+    "--min-steps": "Fewest optimiser steps a run may have (default 10).",
+    "--flops-per-second": "Training FLOP/s of one worker, for the time estimates.",
+}
+
+
+def _parse(flag: str, kind: str, text: str) -> Any:
+    if kind == "text":
+        return text
+    if kind == "quantities":
+        return parse_quantities(text, flag)
+    if kind == "quantity":
+        return parse_quantity(text, flag)
+    if kind == "ints":
+        return [_int(flag, t.strip()) for t in text.split(",")]
+    if kind == "int":
+        return _int(flag, text)
+    if kind == "float":
+        try:
+            value = float(text)
+        except ValueError:
+            raise PlanError(f"{flag} must be a number, got {text!r}.") from None
+        if not math.isfinite(value):
+            raise PlanError(f"{flag} must be a finite number, got {text!r}.")
+        return value
+    # center: a number of tokens per parameter, or a name / fit:path
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _int(flag: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise PlanError(f"{flag} must be a whole number, got {text!r}.") from None
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _compact_table(rows: list[list[Any]], columns: list[str], title: str, caption: str) -> None:
+    """A borderless table (plans and statuses are wide): first column left, others right."""
+    from rich import box
+    from rich.table import Table
+
+    from scalinglaws.cli.output import cell, console
+
+    table = Table(title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
+    for i, col in enumerate(columns):
+        table.add_column(
+            col,
+            justify="left" if i in (0, len(columns) - 1) else "right",
+            no_wrap=i == 0,
+            min_width=max((len(str(r[0])) for r in rows), default=0) if i == 0 else None,
+        )
+    for row in rows:
+        table.add_row(*(cell(v) for v in row))
+    console().print(table)
+
+
+def _plan_table(plan: Any, workers: int) -> None:
+    rows = [
+        [
+            r.run_id,
+            format_quantity(r.N),
+            format_quantity(r.N_total),
+            format_quantity(r.D),
+            format_flops(r.C),
+            f"{r.tokens_per_param:.1f}",
+            f"{r.config.n_layer}x{r.config.d_model}",
+            f"{r.config.lr:.1e}",
+            _fmt_seconds(r.est_seconds),
+        ]
+        for r in plan.runs
+    ]
+    total = sum(r.est_seconds for r in plan.runs)
+    wall = plan.estimate_seconds(workers)
+    hp = plan.hparams
+    caption = (
+        f"N: non-embedding parameters (N tot. with embeddings); shape: n_layer x d_model, "
+        f"heads of {plan.family.head_dim}, context {plan.family.n_ctx}; steps = D / "
+        f"({hp.batch_size} x {plan.family.n_ctx}).\n"
+        f"C = FLOPs per token x D under the '{plan.convention}' convention"
+        + (f"; sizes centred on {plan.center_text()}" if plan.kind == "isoflop" else "")
+        + f".\nlr(N) = {hp.lr:g} x (N / {hp.lr_ref_params:g})^-{hp.lr_exponent:.3g}; warmup = "
+        f"min({hp.warmup_tokens_per_param:g} x N, {hp.max_warmup_fraction:g} x D) tokens; "
+        f"cosine to {hp.min_lr_ratio:g} x lr at D.\nEstimated time: {_fmt_seconds(total)} of "
+        f"work, about {_fmt_seconds(wall)} on {workers} worker(s) at "
+        f"{plan.flops_per_second:.3g} FLOP/s each."
+    )
+    _compact_table(
+        rows,
+        ["run", "N", "N tot.", "D", "C", "D/N", "shape", "lr", "est. time"],
+        title=f"Sweep plan '{plan.name}' ({plan.kind}, {len(plan.runs)} runs)",
+        caption=caption,
+    )
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to the top-level group."""
+
+    @group.group("sweep")
+    def sweep() -> None:
+        """Plan, run and monitor sweeps of small GPT models (IsoFLOP, grid, fixed tokens)."""
+
+    # ------------------------------------------------------------------ plan
+    def plan_options(fn: Any) -> Any:
+        for flag in reversed(list(_PLAN_FLAGS)):
+            fn = click.option(flag, default=None, metavar="VALUE", help=_HELP[flag])(fn)
+        return fn
+
+    @sweep.command("plan")
+    @click.argument("plan_file", required=False, metavar="[PLAN]")
+    @plan_options
+    @click.option("-o", "--output", default=None, metavar="PLAN.toml", help="Write the plan here.")
+    @click.option(
+        "--workers",
+        default=None,
+        type=int,
+        help="Workers for the wall-time estimate (default: cores).",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    def plan_cmd(
+        plan_file: str | None,
+        output: str | None,
+        workers: int | None,
+        as_json: bool,
+        **flags: Any,
+    ) -> None:
+        """Write or check a sweep plan and print its runs.
+
+        With PLAN, read that file (flags override its values); otherwise build the plan from
+        the flags alone.  Example:
+
+            scalinglaws sweep plan --budgets 1e13,3e13,1e14 --sizes-per-budget 5
+            --convention chinchilla --corpus shakespeare -o plan.toml
+        """
+        from scalinglaws.sweep.plan import load_plan, plan_from_dict, write_plan
+
+        overrides: dict[str, dict[str, Any]] = {}
+        for flag, (table, key, kind) in _PLAN_FLAGS.items():
+            value = flags[flag.lstrip("-").replace("-", "_")]
+            if value is not None:
+                overrides.setdefault(table, {})[key] = _parse(flag, kind, value)
+        if plan_file is not None:
+            plan = load_plan(plan_file, overrides)
+        else:
+            if "sweep" not in overrides:
+                raise PlanError(
+                    "give a plan file or flags such as --budgets 1e13,3e13,1e14 "
+                    "(see 'scalinglaws sweep plan --help')."
+                )
+            plan = plan_from_dict(overrides, source="the flags", base_dir=os.getcwd())
+            plan.runs  # noqa: B018 -- report impossible runs now
+        n_workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
+        if output is not None:
+            write_plan(plan, output)
+        if as_json:
+            emit_json(
+                {
+                    "plan": plan.to_dict(),
+                    "runs": [r.to_row() for r in plan.runs],
+                    "estimate_seconds": {
+                        "work": sum(r.est_seconds for r in plan.runs),
+                        "wall": plan.estimate_seconds(n_workers),
+                        "workers": n_workers,
+                    },
+                    "written_to": output,
+                }
+            )
+            return
+        _plan_table(plan, n_workers)
+        if output is not None:
+            click.echo(
+                f"wrote {output} ({len(plan.runs)} runs); train with: "
+                f"scalinglaws sweep run {output}"
+            )
+
+    # ------------------------------------------------------------------ run
+    @sweep.command("run")
+    @click.argument("plan_file", metavar="PLAN")
+    @click.option(
+        "--out",
+        default=None,
+        metavar="FOLDER",
+        help="Sweep folder (default: next to PLAN, named after it).",
+    )
+    @click.option(
+        "--executor",
+        default="local",
+        show_default=True,
+        help="local (one process per core), ray, or slurm (submitit).",
+    )
+    @click.option(
+        "--workers",
+        default=None,
+        type=int,
+        help="Runs in flight at once (default: cores; Ray: cluster CPUs; Slurm: no cap).",
+    )
+    @click.option("--retry-failed", is_flag=True, help="Re-run runs recorded as failed.")
+    @click.option("--address", default=None, help="Ray: join this cluster (e.g. auto).")
+    @click.option("--partition", default=None, help="Slurm partition.")
+    @click.option(
+        "--time",
+        "time_min",
+        default=None,
+        type=float,
+        help="Slurm time limit per run, minutes (default 60).",
+    )
+    @click.option("--gpus", default=0, type=int, help="Slurm GPUs per job.")
+    @click.option("--mem-gb", default=None, type=float, help="Slurm memory per job (GB).")
+    @click.option(
+        "--slurm-cluster",
+        default=None,
+        help="submitit cluster: slurm (default), local (jobs as local processes) or debug.",
+    )
+    @click.option("--no-progress", is_flag=True, help="No progress bar or per-run lines.")
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+    def run_cmd(
+        plan_file: str,
+        out: str | None,
+        executor: str,
+        workers: int | None,
+        retry_failed: bool,
+        address: str | None,
+        partition: str | None,
+        time_min: float | None,
+        gpus: int,
+        mem_gb: float | None,
+        slurm_cluster: str | None,
+        no_progress: bool,
+        as_json: bool,
+    ) -> None:
+        """Train the runs of PLAN that are not finished yet (resumable, safe to kill).
+
+        Each finished run is one JSON record under FOLDER/runs; running it again skips
+        finished runs and re-runs interrupted ones.  The tables FOLDER/runs.csv and
+        FOLDER/curves.csv are what 'scalinglaws fit' reads.
+        """
+        from scalinglaws.sweep.runner import run_sweep
+
+        if workers is not None and workers < 1:
+            raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
+        summary = run_sweep(
+            plan_file,
+            out=out,
+            executor=executor,
+            workers=workers,
+            retry_failed=retry_failed,
+            progress=not no_progress and not as_json,
+            address=address,
+            partition=partition,
+            time_min=time_min,
+            gpus=gpus,
+            mem_gb=mem_gb,
+            slurm_cluster=slurm_cluster,
+        )
+        if as_json:
+            emit_json(summary.to_dict())
+            return
+        text = (
+            f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
+            f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed) in "
+            f"{_fmt_seconds(summary.wall_seconds)}"
+        )
+        if summary.kept_failed:
+            text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
+        click.echo(text)
+        for run_id, error in summary.failed:
+            click.echo(f"  failed: {run_id}: {error}")
+        click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
+
+    # ------------------------------------------------------------------ status
+    @sweep.command("status")
+    @click.argument("folder")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    def status_cmd(folder: str, as_json: bool) -> None:
+        """Show every run of a sweep folder: done, failed, running, interrupted or pending.
+
+        Safe while the sweep runs in another terminal: it only reads the records and the
+        "started" markers (a run whose worker process is gone is "interrupted").
+        """
+        from scalinglaws.sweep.runner import sweep_status
+
+        status = sweep_status(folder)
+        if as_json:
+            emit_json(status.to_dict())
+            return
+        rows = []
+        for r in status.runs:
+            if r.state == "running" and r.marker is not None:
+                frac = r.fraction
+                tps = r.marker.get("tokens_per_second")
+                note = f"{frac:.0%}" if frac is not None else ""
+                if tps:
+                    note += f", {float(tps):,.0f} tok/s"
+                note += f"; pid {r.marker.get('pid')} on {r.marker.get('host')}"
+            elif r.state == "failed":
+                note = (r.error or "")[:90]
+            else:
+                note = ""
+            rows.append(
+                [
+                    r.run_id,
+                    r.state,
+                    format_quantity(r.plan["N"]),
+                    format_quantity(r.plan["D"]),
+                    format_flops(r.plan["C"]),
+                    None if r.loss is None else f"{r.loss:.4f}",
+                    note,
+                ]
+            )
+        counts = status.counts()
+        summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+        driver = status.driver
+        if driver and driver.get("alive"):
+            summary += f"; driven by pid {driver.get('pid')} ({driver.get('executor', '?')})"
+        elif counts["running"] == 0 and (counts["pending"] or counts["interrupted"]):
+            summary += "; no sweep is running — resume with 'scalinglaws sweep run'"
+        if status.orphans:
+            summary += f"; {len(status.orphans)} record(s) of runs no longer in the plan"
+        _compact_table(
+            rows,
+            ["run", "state", "N", "D", "C", "loss", "progress / error"],
+            title=f"Sweep '{status.name}' in {status.folder}",
+            caption=summary,
+        )
+
+    # ------------------------------------------------------------------ tables
+    @sweep.command("tables")
+    @click.argument("folder")
+    def tables_cmd(folder: str) -> None:
+        """Rebuild FOLDER/runs.csv and FOLDER/curves.csv from the run records."""
+        from scalinglaws.sweep.runner import write_tables
+
+        runs_path, curves_path = write_tables(folder)
+        click.echo(f"wrote {runs_path} and {curves_path}")

@@ -1,0 +1,828 @@
+"""Run a sweep plan resumably, show its progress, report its status, and build its tables.
+
+``run_sweep(plan, out)`` trains every run of the plan that has no record yet in the sweep
+folder (layout: :mod:`scalinglaws.sweep.store`), on an executor
+(:mod:`scalinglaws.sweep.executors`), at most ``workers`` runs at once, longest first:
+
+* a run with an "ok" record is skipped; a "failed" one too unless ``retry_failed``;
+* a run whose "started" marker belongs to a dead worker (``kill -9``, a crash, a lost node)
+  was interrupted and runs again from the start; one whose worker still lives (an orphan of a
+  killed driver, or a job on another node) is waited for, not duplicated;
+* an exception in a run is recorded with its type, message and traceback and does not stop
+  the other runs; a diverged run (non-finite loss) is recorded as failed;
+* the tables ``runs.csv`` and ``curves.csv`` are rebuilt from the records as runs finish.
+
+``runs.csv`` — one row per finished run, in plan order:
+    run_id, budget, N (non-embedding parameters, the default of every fit), N_total (with
+    embeddings), D (tokens trained), C (training FLOPs = flops_per_token·D under the plan's
+    convention), loss (final validation loss, nats per byte-token), final_train_loss (on fixed
+    training windows), tokens_per_param, step (optimiser steps), the shape, lr, warmup, seed,
+    convention, flops_per_token, epochs, seconds, tokens_per_second.
+``curves.csv`` — one row per evaluation: run_id, budget, step, tokens (D so far), flops (C so
+    far), N, N_total, val_loss, train_loss_mean (mean training loss over the steps since the
+    previous curve row), lr.
+
+Both load directly with :func:`scalinglaws.runs.load_runs` (``scalinglaws fit runs.csv``): N is
+non-embedding (Kaplan et al. 2020); pass ``columns={"N": "N_total"}`` to fit total parameters.
+The loss is the only column named like a loss (the training losses have other names), so the
+loader picks it without ambiguity.
+Under a convention other than "6N", C is not 6·N·D, and ``load_runs`` says so
+(``SL-RUNS-FLOPS-MISMATCH``) and uses C as recorded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scalinglaws.errors import DataError, PlanError, ScalingLawsWarning
+from scalinglaws.sweep.executors import WorkerError, check_executor, make_executor
+from scalinglaws.sweep.plan import Plan, PlannedRun, load_plan
+from scalinglaws.sweep.store import (
+    HEARTBEAT_SECONDS,
+    SweepStore,
+    atomic_write_json,
+    atomic_write_text,
+    hostname,
+    now,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+#: The trainer every run calls, as "module:function" (so workers can import it).
+DEFAULT_TRAINER = "scalinglaws.sweep.train:train"
+#: The plan's runs as resolved by the last ``sweep run`` (read by ``sweep status``).
+PLANNED_FILE = "planned.json"
+RUNS_FILE = "runs.csv"
+CURVES_FILE = "curves.csv"
+#: States of a run in :func:`sweep_status`.
+STATES: tuple[str, ...] = ("done", "failed", "running", "interrupted", "pending")
+
+RUN_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "budget",
+    "N",
+    "N_total",
+    "D",
+    "C",
+    "loss",
+    "final_train_loss",
+    "tokens_per_param",
+    "step",
+    "n_layer",
+    "d_model",
+    "n_head",
+    "n_ctx",
+    "batch_size",
+    "lr",
+    "warmup_tokens",
+    "seed",
+    "convention",
+    "flops_per_token",
+    "epochs",
+    "seconds",
+    "tokens_per_second",
+)
+CURVE_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "budget",
+    "step",
+    "tokens",
+    "flops",
+    "N",
+    "N_total",
+    "val_loss",
+    "train_loss_mean",
+    "lr",
+)
+
+
+# ============================================================================ the worker side
+def resolve_trainer(trainer: str | Callable[..., Any]) -> Callable[..., Any]:
+    """The training function named ``"module:function"`` (or a callable, returned as is)."""
+    if callable(trainer):
+        return trainer
+    module, _, name = str(trainer).partition(":")
+    if not module or not name:
+        raise PlanError(f"trainer must be written 'module:function', got {trainer!r}")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise PlanError(f"cannot import the trainer {trainer!r} ({exc})") from None
+
+
+class _Heartbeat:
+    """Refreshes a run's marker every few seconds with its latest progress (a daemon thread,
+    so a stalled step still shows a live worker)."""
+
+    def __init__(self, store: SweepStore, marker: dict[str, Any]) -> None:
+        self.store, self.marker = store, marker
+        self.latest: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
+
+    def update(self, info: dict[str, Any]) -> None:
+        self.latest = {
+            k: info[k] for k in ("tokens", "tokens_per_second", "train_loss", "step") if k in info
+        }
+
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                self.store.heartbeat(self.marker, **self.latest)
+            except OSError:  # the folder vanished or is read-only: the run itself goes on
+                pass
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def execute_run(task: dict[str, Any], folder: str, trainer: str = DEFAULT_TRAINER) -> dict:
+    """Train one planned run inside a worker and write its record; returns the record.
+
+    Writes the run's "started" marker (pid, host; refreshed by a heartbeat), calls the
+    trainer on ``task["config"]``, and writes the record atomically — status "ok", or
+    "failed" with the exception's type, message and traceback (or "Diverged" when the loss
+    became non-finite) — then removes the marker.  Only this run's files are touched.
+    """
+    from scalinglaws.sweep.train import TrainConfig
+
+    store = SweepStore(folder)
+    run_id = task["run_id"]
+    plan_row = task["plan"]
+    marker = store.start(
+        run_id,
+        attempt=task.get("attempt", 1),
+        executor=task.get("executor", "?"),
+        total_tokens=plan_row.get("D"),
+        flops_per_token=plan_row.get("flops_per_token"),
+    )
+    record: dict[str, Any] = {
+        "run_id": run_id,
+        "status": "failed",
+        "attempt": task.get("attempt", 1),
+        "executor": task.get("executor", "?"),
+        "host": marker["host"],
+        "pid": marker["pid"],
+        "started_at": marker["started_at"],
+        "plan": plan_row,
+        "config": task["config"],
+        "result": None,
+        "error": None,
+        "warnings": [],
+        "versions": _versions(),
+    }
+    with _Heartbeat(store, marker) as beat, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            config = TrainConfig.from_dict(task["config"])
+            result = resolve_trainer(trainer)(config, progress=beat.update)
+            out = result.to_dict()
+            out.pop("config", None)
+            record["result"] = out
+            if out.get("extra", {}).get("diverged") or not math.isfinite(out["final_val_loss"]):
+                record["error"] = {
+                    "type": "Diverged",
+                    "message": "the loss became non-finite during training; lower lr or "
+                    "raise warmup (the curve up to that point is kept in 'result')",
+                    "traceback": "",
+                }
+            else:
+                record["status"] = "ok"
+        except Exception as exc:
+            record["error"] = {
+                "type": type(exc).__name__,
+                "message": str(exc),
+                "traceback": traceback.format_exc(),
+            }
+    record["warnings"] = [
+        {"code": getattr(w.message, "code", w.category.__name__), "message": str(w.message)}
+        for w in caught
+        if isinstance(w.message, (ScalingLawsWarning, UserWarning))
+    ]
+    record["finished_at"] = now()
+    record["seconds"] = record["finished_at"] - record["started_at"]
+    store.write_record(record)
+    store.finish(run_id)
+    return record
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for pkg in ("scalinglaws", "torch"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+# ============================================================================ tables
+def build_tables(
+    planned: list[dict[str, Any]], records: dict[str, dict[str, Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``runs.csv`` and ``curves.csv`` (see the module docstring) from the records of the
+    planned runs that finished "ok", in plan order."""
+    import pandas as pd
+
+    run_rows: list[dict[str, Any]] = []
+    curve_rows: list[dict[str, Any]] = []
+    for row in planned:
+        rec = records.get(row["run_id"])
+        if rec is None or rec.get("status") != "ok" or not rec.get("result"):
+            continue
+        res, cfg = rec["result"], rec.get("config", {})
+        extra = res.get("extra", {})
+        N, N_total = res.get("n_params_nonembedding", row["N"]), res.get("n_params_total")
+        D = extra.get("tokens_trained", row["D"])
+        fpt = row["flops_per_token"]
+        curve = res.get("curve", [])
+        run_rows.append(
+            {
+                "run_id": row["run_id"],
+                "budget": row.get("budget"),
+                "N": N,
+                "N_total": N_total if N_total is not None else row["N_total"],
+                "D": D,
+                "C": fpt * D,
+                "loss": res["final_val_loss"],
+                "final_train_loss": res.get("final_train_loss"),
+                "tokens_per_param": D / N,
+                "step": curve[-1]["step"] if curve else extra.get("n_steps"),
+                "n_layer": cfg.get("n_layer"),
+                "d_model": cfg.get("d_model"),
+                "n_head": cfg.get("n_head"),
+                "n_ctx": cfg.get("n_ctx"),
+                "batch_size": cfg.get("batch_size"),
+                "lr": cfg.get("lr"),
+                "warmup_tokens": cfg.get("warmup_tokens"),
+                "seed": cfg.get("seed"),
+                "convention": row.get("convention"),
+                "flops_per_token": fpt,
+                "epochs": res.get("epochs"),
+                "seconds": rec.get("seconds"),
+                "tokens_per_second": res.get("tokens_per_second"),
+            }
+        )
+        for point in curve:
+            val = point.get("val_loss")
+            if val is None or not math.isfinite(val):
+                continue
+            curve_rows.append(
+                {
+                    "run_id": row["run_id"],
+                    "budget": row.get("budget"),
+                    "step": point["step"],
+                    "tokens": point["tokens"],
+                    "flops": fpt * point["tokens"],
+                    "N": N,
+                    "N_total": run_rows[-1]["N_total"],
+                    "val_loss": val,
+                    "train_loss_mean": point.get("train_loss"),
+                    "lr": point.get("lr"),
+                }
+            )
+    runs = pd.DataFrame(run_rows, columns=list(RUN_COLUMNS))
+    curves = pd.DataFrame(curve_rows, columns=list(CURVE_COLUMNS))
+    return runs, curves
+
+
+def write_tables(
+    folder: str | Path,
+    planned: list[dict[str, Any]] | None = None,
+    records: dict[str, dict[str, Any]] | None = None,
+) -> tuple[Path, Path]:
+    """Rebuild ``runs.csv`` and ``curves.csv`` in a sweep folder (atomically) from its
+    records; ``planned`` defaults to the folder's ``planned.json``."""
+    store = SweepStore(folder)
+    planned = planned if planned is not None else read_planned(folder)["runs"]
+    records = records if records is not None else store.records()
+    runs, curves = build_tables(planned, records)
+    runs_path, curves_path = store.folder / RUNS_FILE, store.folder / CURVES_FILE
+    atomic_write_text(runs_path, runs.to_csv(index=False, float_format="%.10g"))
+    atomic_write_text(curves_path, curves.to_csv(index=False, float_format="%.10g"))
+    return runs_path, curves_path
+
+
+def read_planned(folder: str | Path) -> dict[str, Any]:
+    """The resolved plan a ``sweep run`` left in the folder (``planned.json``)."""
+    import json
+
+    path = Path(folder) / PLANNED_FILE
+    if not path.is_file():
+        if not Path(folder).exists():
+            raise DataError(f"sweep folder {folder} does not exist")
+        raise DataError(
+            f"{folder} is not a sweep folder ({PLANNED_FILE} is missing); start the sweep with "
+            "`scalinglaws sweep run PLAN --out FOLDER`"
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run `sweep run`") from None
+
+
+# ============================================================================ status
+@dataclass
+class RunStatus:
+    """Where one planned run stands: ``state`` is one of :data:`STATES`."""
+
+    run_id: str
+    state: str
+    plan: dict[str, Any]
+    record: dict[str, Any] | None = None
+    marker: dict[str, Any] | None = None
+
+    @property
+    def loss(self) -> float | None:
+        """Final validation loss of a finished run."""
+        if self.record and self.record.get("status") == "ok":
+            return self.record["result"]["final_val_loss"]
+        return None
+
+    @property
+    def error(self) -> str | None:
+        """``Type: message`` of a failed run."""
+        if self.record and self.record.get("status") == "failed" and self.record.get("error"):
+            err = self.record["error"]
+            return f"{err.get('type')}: {err.get('message')}"
+        return None
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the run's tokens done (running runs, from the heartbeat)."""
+        if self.marker and self.plan.get("D"):
+            return min(1.0, float(self.marker.get("tokens", 0) or 0) / float(self.plan["D"]))
+        return None
+
+
+@dataclass
+class SweepStatus:
+    """The state of every planned run of a sweep folder, and of its driver."""
+
+    folder: Path
+    name: str
+    runs: list[RunStatus]
+    driver: dict[str, Any] | None
+    orphans: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Runs per state."""
+        out = dict.fromkeys(STATES, 0)
+        for r in self.runs:
+            out[r.state] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (for ``sweep status --json``)."""
+        return {
+            "folder": str(self.folder),
+            "name": self.name,
+            "counts": self.counts(),
+            "driver": self.driver,
+            "orphan_records": self.orphans,
+            "runs": [
+                {
+                    "run_id": r.run_id,
+                    "state": r.state,
+                    "N": r.plan.get("N"),
+                    "D": r.plan.get("D"),
+                    "C": r.plan.get("C"),
+                    "loss": r.loss,
+                    "error": r.error,
+                    "fraction_done": r.fraction,
+                    "pid": (r.marker or {}).get("pid"),
+                    "host": (r.marker or {}).get("host"),
+                }
+                for r in self.runs
+            ],
+        }
+
+
+def sweep_status(folder: str | Path) -> SweepStatus:
+    """Read a sweep folder (safe while a sweep is running in another terminal).
+
+    A run is "done" or "failed" by its record; "running" while its marker's worker lives
+    (pid alive on this host, or a fresh heartbeat from another host); "interrupted" when its
+    marker's worker is gone without a record; otherwise "pending".
+    """
+    store = SweepStore(folder)
+    planned = read_planned(folder)
+    records, markers = store.records(), store.markers()
+    runs: list[RunStatus] = []
+    for row in planned["runs"]:
+        rid = row["run_id"]
+        rec, marker = records.get(rid), markers.get(rid)
+        live = marker is not None and store.marker_alive(marker)
+        if live:
+            state = "running"
+        elif rec is not None:
+            state = "done" if rec.get("status") == "ok" else "failed"
+        elif marker is not None:
+            state = "interrupted"
+        else:
+            state = "pending"
+        runs.append(RunStatus(rid, state, row, rec, marker if live or rec is None else None))
+    planned_ids = {row["run_id"] for row in planned["runs"]}
+    orphans = sorted(set(records) - planned_ids)
+    return SweepStatus(Path(folder), planned.get("name", ""), runs, store.driver(), orphans)
+
+
+# ============================================================================ the driver
+@dataclass
+class SweepSummary:
+    """What one ``run_sweep`` did."""
+
+    folder: Path
+    planned: int
+    already_done: int
+    kept_failed: int
+    ran: int
+    succeeded: int
+    failed: list[tuple[str, str]]
+    wall_seconds: float
+    executor: str
+    runs_csv: Path
+    curves_csv: Path
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "planned": self.planned,
+            "already_done": self.already_done,
+            "kept_failed": self.kept_failed,
+            "ran": self.ran,
+            "succeeded": self.succeeded,
+            "failed": [{"run_id": r, "error": e} for r, e in self.failed],
+            "wall_seconds": self.wall_seconds,
+            "executor": self.executor,
+            "runs_csv": str(self.runs_csv),
+            "curves_csv": str(self.curves_csv),
+            "note": self.note,
+        }
+
+
+def default_folder(plan: str | Path | Plan) -> Path:
+    """Where a sweep's folder goes by default: next to the plan file, named after it
+    (``sweeps/demo.toml`` -> ``sweeps/demo``); for a Plan object, ``./<plan.name>``."""
+    if isinstance(plan, Plan):
+        return Path.cwd() / plan.name
+    return Path(plan).with_suffix("")
+
+
+def _task(run: PlannedRun, attempt: int, executor: str) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "plan": run.to_row(),
+        "config": run.config.to_dict(),
+        "attempt": attempt,
+        "executor": executor,
+    }
+
+
+def run_sweep(
+    plan: Plan | str | Path,
+    out: str | Path | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    trainer: str = DEFAULT_TRAINER,
+    poll_seconds: float = 0.2,
+    console: Any = None,
+    **executor_options: Any,
+) -> SweepSummary:
+    """Train every unfinished run of ``plan`` into the sweep folder ``out`` (see the module
+    docstring for what is skipped, re-run and recorded).  ``executor`` is "local", "ray" or
+    "slurm" (options such as ``address``, ``partition``, ``time_min``, ``gpus``,
+    ``slurm_cluster`` go to :func:`~scalinglaws.sweep.executors.make_executor`);
+    ``trainer`` is the "module:function" each worker calls with a ``TrainConfig``.
+    """
+    check_executor(executor, workers, **executor_options)
+    source = plan
+    plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    folder = Path(out) if out is not None else default_folder(source)
+    store = SweepStore(folder)
+    if folder.exists() and not folder.is_dir():
+        raise PlanError(f"--out {folder} is a file; give a folder for the sweep")
+    start = time.perf_counter()
+    with store.lock(executor=executor):
+        atomic_write_text(
+            store.plan_path,
+            f"# The plan of this sweep as last run, from {plan.source}; relative paths in it are "
+            f"relative to {plan.base_dir}.\n" + plan.to_toml(),
+        )
+        planned = [r.to_row() for r in plan.runs]
+        atomic_write_json(
+            folder / PLANNED_FILE,
+            {"name": plan.name, "kind": plan.kind, "convention": plan.convention, "runs": planned},
+        )
+        records = store.records()
+        markers = store.markers()
+        todo: list[PlannedRun] = []
+        waiting: dict[str, PlannedRun] = {}
+        attempts: dict[str, int] = {}
+        already, kept_failed = 0, 0
+        for run in plan.runs:
+            rec, marker = records.get(run.run_id), markers.get(run.run_id)
+            if marker is not None and store.marker_alive(marker):
+                waiting[run.run_id] = run  # a worker of an earlier driver is still on it
+                continue
+            if marker is not None:
+                store.finish(run.run_id)  # interrupted: its worker is gone
+            if rec is not None and rec.get("status") == "ok":
+                already += 1
+                continue
+            if rec is not None and not retry_failed:
+                kept_failed += 1
+                continue
+            previous = max(
+                int((rec or {}).get("attempt", 0)), int((marker or {}).get("attempt", 0))
+            )
+            attempts[run.run_id] = previous + 1
+            todo.append(run)
+        todo.sort(key=lambda r: -r.est_seconds)  # longest first: shortest makespan
+        driver = _Driver(
+            store, plan, planned, records, todo, waiting, attempts, trainer, poll_seconds
+        )
+        ex = None
+        try:
+            if todo or waiting:
+                ex = make_executor(executor, workers, sweep_folder=folder, **executor_options)
+            with _ProgressView(plan, todo, waiting, progress, console) as view:
+                if ex is not None and ex.note:
+                    view.log(f"note: {ex.note}")
+                if ex is not None:
+                    view.log(
+                        f"{len(todo)} run(s) to train on the {ex.describe()}; {already} already "
+                        f"done, {kept_failed} failed kept"
+                        + (" (use --retry-failed to re-run them)" if kept_failed else "")
+                    )
+                driver.loop(ex, view)
+        finally:
+            if ex is not None:
+                ex.shutdown(cancel=True)
+            runs_csv, curves_csv = write_tables(folder, planned, driver.records)
+    return SweepSummary(
+        folder=folder,
+        planned=len(plan.runs),
+        already_done=already,
+        kept_failed=kept_failed,
+        ran=driver.ran,
+        succeeded=driver.ran - len(driver.failures),
+        failed=driver.failures,
+        wall_seconds=time.perf_counter() - start,
+        executor=executor,
+        runs_csv=runs_csv,
+        curves_csv=curves_csv,
+        note=ex.note if ex is not None else "",
+    )
+
+
+class _Driver:
+    """The scheduling loop of :func:`run_sweep`."""
+
+    def __init__(
+        self,
+        store: SweepStore,
+        plan: Plan,
+        planned: list[dict[str, Any]],
+        records: dict[str, dict[str, Any]],
+        todo: list[PlannedRun],
+        waiting: dict[str, PlannedRun],
+        attempts: dict[str, int],
+        trainer: str,
+        poll_seconds: float,
+    ) -> None:
+        self.store, self.plan, self.planned, self.records = store, plan, planned, records
+        self.todo, self.waiting, self.attempts = todo, waiting, attempts
+        self.trainer, self.poll = trainer, poll_seconds
+        self.in_flight: dict[str, tuple[PlannedRun, Any]] = {}
+        self.ran = 0
+        self.failures: list[tuple[str, str]] = []
+        self._tables_at = 0.0
+
+    def loop(self, ex: Any, view: _ProgressView) -> None:
+        if ex is None:
+            return
+        name = ex.name
+        while self.todo or self.in_flight or self.waiting:
+            while self.todo and len(self.in_flight) + len(self.waiting) < ex.workers:
+                run = self.todo.pop(0)
+                task = _task(run, self.attempts.get(run.run_id, 1), name)
+                handle = ex.submit(
+                    execute_run, task, str(self.store.folder), self.trainer, name=run.run_id
+                )
+                self.in_flight[run.run_id] = (run, handle)
+            finished = False
+            for rid, (run, handle) in list(self.in_flight.items()):
+                if handle.done():
+                    del self.in_flight[rid]
+                    self._collect(run, handle, name, view)
+                    finished = True
+            for rid, run in list(self.waiting.items()):
+                # marker first: a worker writes its record before removing its marker
+                marker = self.store.markers().get(rid)
+                if marker is not None and self.store.marker_alive(marker):
+                    continue
+                del self.waiting[rid]
+                rec = self.store.read_record(rid) if marker is None else None
+                if rec is not None:
+                    self.records[rid] = rec
+                    view.finished(run, rec, adopted=True)
+                else:  # its worker died too: run it here
+                    self.store.finish(rid)
+                    self.attempts[rid] = int((marker or {}).get("attempt", 0)) + 1
+                    self.todo.append(run)
+            if finished and time.monotonic() - self._tables_at > 5.0:
+                write_tables(self.store.folder, self.planned, self.records)
+                self._tables_at = time.monotonic()
+            view.update(self.in_flight, self.waiting, self.store)
+            time.sleep(self.poll)
+
+    def _collect(self, run: PlannedRun, handle: Any, executor: str, view: _ProgressView) -> None:
+        self.ran += 1
+        try:
+            record = handle.result()
+            if self.store.read_record(run.run_id) is None:
+                self.store.write_record(record)  # the worker could not (no shared file system)
+        except WorkerError as exc:
+            marker = self.store.markers().get(run.run_id, {})
+            record = {
+                "run_id": run.run_id,
+                "status": "failed",
+                "attempt": self.attempts.get(run.run_id, 1),
+                "executor": executor,
+                "host": marker.get("host", hostname()),
+                "pid": marker.get("pid"),
+                "started_at": marker.get("started_at"),
+                "finished_at": now(),
+                "plan": run.to_row(),
+                "config": run.config.to_dict(),
+                "result": None,
+                "error": {"type": "WorkerError", "message": str(exc), "traceback": exc.detail},
+                "warnings": [],
+            }
+            self.store.write_record(record)
+        self.store.finish(run.run_id)
+        self.records[run.run_id] = record
+        if record.get("status") != "ok":
+            err = record.get("error") or {}
+            self.failures.append((run.run_id, f"{err.get('type')}: {err.get('message')}"))
+        view.finished(run, record)
+
+
+# ============================================================================ progress
+class _ProgressView:
+    """A rich progress bar (runs done / failed / running, tokens per second, ETA over the
+    FLOPs still to train) plus one log line per finished run."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        todo: list[PlannedRun],
+        waiting: dict[str, PlannedRun],
+        enabled: bool,
+        console: Any,
+    ) -> None:
+        self.enabled = enabled
+        self.total_runs = len(todo) + len(waiting)
+        self.work = {r.run_id: r.C for r in [*todo, *waiting.values()]}
+        self.done_runs, self.failed_runs = 0, 0
+        self.done_work = 0.0
+        self._progress: Any = None
+        self._task: Any = None
+        self._console = console
+        self._last_read = 0.0
+        self._live: dict[str, float] = {}
+        self._tps = 0.0
+
+    def __enter__(self) -> _ProgressView:
+        if not self.enabled or not self.total_runs:
+            return self
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        console = self._console or Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("[bold]sweep"),
+            BarColumn(),
+            TextColumn("{task.fields[runs]}"),
+            TextColumn("{task.fields[speed]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(
+            "sweep", total=sum(self.work.values()), runs=self._runs_text(0), speed=""
+        )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def log(self, text: str) -> None:
+        if not self.enabled:
+            return
+        line = f"{time.strftime('%H:%M:%S')} {text}"
+        if self._progress is not None:
+            self._progress.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(line, file=sys.stderr)
+
+    def _runs_text(self, running: int) -> str:
+        return (
+            f"{self.done_runs}/{self.total_runs} done · {self.failed_runs} failed · "
+            f"{running} running"
+        )
+
+    def finished(self, run: PlannedRun, record: dict[str, Any], adopted: bool = False) -> None:
+        self.done_runs += 1
+        self.done_work += self.work.get(run.run_id, 0.0)
+        self._live.pop(run.run_id, None)
+        idx = f"[{self.done_runs}/{self.total_runs}]"
+        if record.get("status") == "ok":
+            res = record["result"]
+            text = (
+                f"{idx} ok     {run.run_id}  N={run.N:,} D={run.D:,}  "
+                f"loss {res['final_val_loss']:.4f}  ({res['wall_seconds']:.1f} s, "
+                f"{res['tokens_per_second']:,.0f} tok/s)"
+            )
+        else:
+            self.failed_runs += 1
+            err = record.get("error") or {}
+            text = f"{idx} FAILED {run.run_id}  {err.get('type')}: {err.get('message')}"
+        if adopted:
+            text += "  (finished by a worker of an earlier sweep run)"
+        self.log(text)
+
+    def update(self, in_flight: dict[str, Any], waiting: dict[str, Any], store: SweepStore) -> None:
+        if self._progress is None:
+            return
+        t = time.monotonic()
+        if t - self._last_read > 1.0:
+            self._last_read = t
+            markers = store.markers()
+            live, tps = {}, 0.0
+            for rid in [*in_flight, *waiting]:
+                m = markers.get(rid)
+                if m is None:
+                    continue
+                live[rid] = float(m.get("tokens", 0) or 0) * float(m.get("flops_per_token", 0) or 0)
+                tps += float(m.get("tokens_per_second", 0) or 0)
+            self._live, self._tps = live, tps
+        running = len(in_flight) + len(waiting)
+        self._progress.update(
+            self._task,
+            completed=self.done_work + sum(self._live.values()),
+            runs=self._runs_text(running),
+            speed=f"{self._tps / 1000:,.1f}k tok/s" if self._tps else "",
+        )
+
+
+__all__ = [
+    "CURVES_FILE",
+    "DEFAULT_TRAINER",
+    "PLANNED_FILE",
+    "RUNS_FILE",
+    "RunStatus",
+    "STATES",
+    "SweepStatus",
+    "SweepSummary",
+    "build_tables",
+    "default_folder",
+    "execute_run",
+    "read_planned",
+    "resolve_trainer",
+    "run_sweep",
+    "sweep_status",
+    "write_tables",
+]

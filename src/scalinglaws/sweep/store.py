@@ -1,0 +1,339 @@
+"""The sweep folder: one atomic JSON record per run, "started" markers, and a driver lock.
+
+Layout of a sweep folder::
+
+    plan.toml            the plan as last run (written by ``sweep run``)
+    runs/<run_id>.json   the record of a finished run (status "ok" or "failed") — final
+    running/<run_id>.json  marker of a run in flight: worker pid, host, heartbeat, progress
+    runs.csv, curves.csv the tables assembled from the records (``runner.write_tables``)
+    .lock                held (flock) by the one ``sweep run`` driving this folder
+
+Safety rules, so that ``kill -9`` at any instant loses at most the runs in flight:
+
+* every file is written to a temporary name in the same folder, flushed, fsync'ed and renamed
+  over its final name with ``os.replace`` (atomic on POSIX), then the folder is fsync'ed —
+  a reader sees the old file or the new one, never a torn one;
+* each run writes only its own record and its own marker, so concurrent workers (processes,
+  Ray tasks, Slurm jobs on a shared file system) cannot corrupt or lose each other's results;
+* a run is finished exactly when its record exists; the tables are rebuilt from the records,
+  so they can never disagree with them or list a run twice.
+
+A marker whose worker is gone (its pid no longer exists on this host, or — for another
+host — its heartbeat is older than :data:`STALE_SECONDS`) means the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from scalinglaws.errors import DataError, ScalingLawsError
+
+#: Version of the record layout written by :meth:`SweepStore.write_record`.
+RECORD_VERSION = 1
+#: A marker from another host whose heartbeat is older than this (seconds) is interrupted.
+STALE_SECONDS = 180.0
+#: Seconds between heartbeats of a running worker.
+HEARTBEAT_SECONDS = 2.0
+
+
+class SweepBusyError(ScalingLawsError):
+    """Another ``sweep run`` is already driving this sweep folder."""
+
+
+# ============================================================================ atomic files
+def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, flushed and
+    (when ``durable``) fsync'ed, then ``os.replace``-d over ``path`` and the folder fsync'ed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
+            fh.write(text)
+            fh.flush()
+            if durable:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: str | Path, obj: Any, durable: bool = True) -> None:
+    """:func:`atomic_write_text` of ``obj`` as strict JSON (NaN and inf written as null)."""
+    atomic_write_text(
+        path, json.dumps(jsonable(obj), allow_nan=False, separators=(",", ":")), durable
+    )
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN/inf floats -> None, tuples -> lists, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (str, int)):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if hasattr(obj, "item"):  # numpy scalar
+        return jsonable(obj.item())
+    return str(obj)
+
+
+# ============================================================================ processes
+def process_start_ticks(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux /proc), which
+    tells a live process from a later one that reused its pid; None where unavailable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()
+    try:
+        return int(fields[19])  # field 22 of stat; fields[0] is field 3 (state)
+    except (IndexError, ValueError):  # pragma: no cover
+        return None
+
+
+def process_alive(pid: int, start_ticks: int | None = None) -> bool:
+    """True if ``pid`` is a live (not zombie) process on this host — and, when
+    ``start_ticks`` is given, the same process that had that start time."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    except (OverflowError, ValueError):
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    if stat[stat.rfind(")") + 2 :].split()[:1] == ["Z"]:
+        return False
+    if start_ticks is not None:
+        return process_start_ticks(int(pid)) == start_ticks
+    return True
+
+
+def hostname() -> str:
+    """This machine's host name (recorded with every marker and record)."""
+    return socket.gethostname()
+
+
+def now() -> float:
+    """Seconds since the epoch (records store wall-clock times)."""
+    return time.time()
+
+
+# ============================================================================ the store
+class SweepStore:
+    """The files of one sweep folder (see the module docstring)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.runs_dir = self.folder / "runs"
+        self.running_dir = self.folder / "running"
+        self.plan_path = self.folder / "plan.toml"
+        self.lock_path = self.folder / ".lock"
+
+    def create(self) -> SweepStore:
+        """Make the folder and its sub-folders."""
+        for d in (self.folder, self.runs_dir, self.running_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def exists(self) -> bool:
+        """True when the folder looks like a sweep folder (has runs/ or plan.toml)."""
+        return self.runs_dir.is_dir() or self.plan_path.is_file()
+
+    # ------------------------------------------------------------------ records
+    def record_path(self, run_id: str) -> Path:
+        """Where the record of ``run_id`` lives."""
+        return self.runs_dir / f"{_safe(run_id)}.json"
+
+    def write_record(self, record: dict[str, Any]) -> Path:
+        """Write a finished run's record atomically (replacing an older attempt's)."""
+        for key in ("run_id", "status"):
+            if key not in record:
+                raise DataError(f"a run record needs '{key}', got keys {sorted(record)}")
+        rec = {"version": RECORD_VERSION, **record}
+        path = self.record_path(record["run_id"])
+        atomic_write_json(path, rec)
+        return path
+
+    def read_record(self, run_id: str) -> dict[str, Any] | None:
+        """The record of ``run_id``, or None if it has not finished."""
+        return self._read(self.record_path(run_id), "record")
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        """Every record in the folder, by run id (temporary files are ignored)."""
+        out: dict[str, dict[str, Any]] = {}
+        if not self.runs_dir.is_dir():
+            return out
+        for path in sorted(self.runs_dir.glob("*.json")):
+            if path.name.startswith("."):
+                continue
+            rec = self._read(path, "record")
+            if rec is not None:
+                out[str(rec.get("run_id", path.stem))] = rec
+        return out
+
+    def _read(self, path: Path, what: str) -> dict[str, Any] | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"sweep {what} {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+                "it was edited by hand — fix or delete it (deleting a record re-runs the run)"
+            ) from None
+        if not isinstance(data, dict):
+            raise DataError(f"sweep {what} {path} must hold a JSON object")
+        return data
+
+    # ------------------------------------------------------------------ markers
+    def marker_path(self, run_id: str) -> Path:
+        """Where the "started" marker of ``run_id`` lives."""
+        return self.running_dir / f"{_safe(run_id)}.json"
+
+    def start(self, run_id: str, **info: Any) -> dict[str, Any]:
+        """Write the "started" marker of a run in this process (pid, host, times)."""
+        pid = os.getpid()
+        marker = {
+            "run_id": run_id,
+            "pid": pid,
+            "pid_start": process_start_ticks(pid),
+            "host": hostname(),
+            "started_at": now(),
+            "heartbeat_at": now(),
+            **info,
+        }
+        atomic_write_json(self.marker_path(run_id), marker)
+        return marker
+
+    def heartbeat(self, marker: dict[str, Any], **progress: Any) -> None:
+        """Refresh a marker's heartbeat (and progress numbers such as tokens done)."""
+        marker.update(progress, heartbeat_at=now())
+        atomic_write_json(self.marker_path(marker["run_id"]), marker, durable=False)
+
+    def finish(self, run_id: str) -> None:
+        """Remove the marker of a run (after its record is written)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.marker_path(run_id).unlink()
+
+    def markers(self) -> dict[str, dict[str, Any]]:
+        """Every marker in the folder, by run id."""
+        out: dict[str, dict[str, Any]] = {}
+        if not self.running_dir.is_dir():
+            return out
+        for path in sorted(self.running_dir.glob("*.json")):
+            if path.name.startswith("."):
+                continue
+            try:
+                marker = self._read(path, "marker")
+            except DataError:
+                continue  # a marker is advisory; an unreadable one counts as absent
+            if marker is not None:
+                out[str(marker.get("run_id", path.stem))] = marker
+        return out
+
+    @staticmethod
+    def marker_alive(marker: dict[str, Any], stale_seconds: float = STALE_SECONDS) -> bool:
+        """True while the worker of a marker still runs: its pid is alive on this host, or
+        (another host) its heartbeat is younger than ``stale_seconds``."""
+        if marker.get("host") == hostname() and marker.get("pid") is not None:
+            return process_alive(int(marker["pid"]), marker.get("pid_start"))
+        return now() - float(marker.get("heartbeat_at", 0.0)) < stale_seconds
+
+    # ------------------------------------------------------------------ the driver lock
+    @contextlib.contextmanager
+    def lock(self, **info: Any) -> Iterator[None]:
+        """Hold the folder's driver lock (one ``sweep run`` at a time); the kernel releases
+        it when the process dies, even by ``kill -9``.  Raises :class:`SweepBusyError`."""
+        import fcntl
+
+        self.create()
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = self.driver() or {}
+                raise SweepBusyError(
+                    f"sweep folder {self.folder} is already being run by pid "
+                    f"{holder.get('pid', '?')} on {holder.get('host', '?')}; wait for it, "
+                    "stop it, or use another --out folder"
+                ) from None
+            text = json.dumps({"pid": os.getpid(), "host": hostname(), "started_at": now(), **info})
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, text.encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def driver(self) -> dict[str, Any] | None:
+        """Who holds (or last held) the driver lock: pid, host, start time, executor, and
+        ``alive`` — whether that process still runs."""
+        try:
+            info = json.loads(self.lock_path.read_text() or "{}")
+        except (OSError, json.JSONDecodeError):
+            return None
+        if not info:
+            return None
+        alive = info.get("host") == hostname() and process_alive(int(info.get("pid", 0)))
+        return {**info, "alive": bool(alive)}
+
+
+def _safe(run_id: str) -> str:
+    """Run ids are file names: refuse path separators and dots that would escape the folder."""
+    text = str(run_id)
+    if not text or "/" in text or "\\" in text or text.startswith(".") or "\x00" in text:
+        raise DataError(f"run id {run_id!r} cannot be a file name; use letters, digits, - and _")
+    return text
+
+
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "RECORD_VERSION",
+    "STALE_SECONDS",
+    "SweepBusyError",
+    "SweepStore",
+    "atomic_write_json",
+    "atomic_write_text",
+    "hostname",
+    "jsonable",
+    "process_alive",
+    "process_start_ticks",
+]
