@@ -1,0 +1,265 @@
+"""``scalinglaws report`` and ``scalinglaws plot``: the HTML report and single figures.
+
+A thin layer over :func:`scalinglaws.report.build_report` and
+:func:`scalinglaws.report.make_figure`; every check of the input happens there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from scalinglaws.errors import DataError, QuantityError
+
+
+def _source_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `report` and `plot` for reading runs and fitting them."""
+    options = [
+        click.option(
+            "--budgets",
+            default=None,
+            help="FLOP budgets, comma-separated (e.g. 1e22,5.76e23); default: the three powers "
+            "of ten above the data's largest C.",
+        ),
+        click.option(
+            "--bootstrap",
+            "n_bootstrap",
+            type=click.IntRange(min=0),
+            default=None,
+            help="Bootstrap replicates (whole runs resampled) for intervals.",
+        ),
+        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
+        click.option("--level", default="0.95", show_default=True, help="Interval level."),
+        click.option(
+            "--columns",
+            default=None,
+            help='Map your column names: "N=Model Size,C=Training FLOP" (keys N, D, C, L, '
+            "run_id, step, group, seed), or a .yaml/.toml/.json file holding the mapping.",
+        ),
+        click.option(
+            "--drop-highest",
+            type=click.IntRange(min=0),
+            default=0,
+            show_default=True,
+            help="Drop the K rows with the highest loss (Besiroglu et al. 2024 drop 5).",
+        ),
+        click.option(
+            "--flops-per-token",
+            default="6",
+            show_default=True,
+            help="k in C = k·N·D, used to derive the missing one of N, D, C.",
+        ),
+        click.option(
+            "--presets",
+            default=None,
+            help="Published presets to compare, comma-separated (default: all; see "
+            "'scalinglaws presets').",
+        ),
+        click.option(
+            "--bin-tolerance",
+            default=None,
+            help="Approach 2: runs within this relative difference of C share a budget "
+            "(default 0.05; about 0.2 for points read off a figure).",
+        ),
+        click.option(
+            "--min-sizes",
+            type=click.IntRange(min=3),
+            default=None,
+            help="Approach 2: fewest model sizes a budget needs to be fitted (default 5).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _number(text: str, flag: str) -> float:
+    from scalinglaws.units import parse_quantity
+
+    return parse_quantity(text, what=flag)
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise QuantityError(f"--level must be a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise QuantityError(f"--level must be between 0 and 1 (e.g. 0.95), got {text!r}")
+    return value
+
+
+def _approach2(bin_tolerance: str | None, min_sizes: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if bin_tolerance is not None:
+        try:
+            out["bin_tolerance"] = float(bin_tolerance)
+        except ValueError:
+            raise QuantityError(
+                f"--bin-tolerance must be a number such as 0.05, got {bin_tolerance!r}"
+            ) from None
+    if min_sizes is not None:
+        out["min_sizes"] = min_sizes
+    return out
+
+
+def _presets(text: str | None) -> list[str] | None:
+    return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
+
+
+@click.command("report")
+@click.argument("source", type=click.Path(dir_okay=True))
+@click.option("-o", "--out", "out_dir", required=True, help="Folder to write the report to.")
+@_source_options
+@click.option("--accelerator", default=None, help="Accelerator for training time (e.g. h100).")
+@click.option("--devices", default="1", show_default=True, help="Number of accelerators.")
+@click.option("--mfu", default="0.4", show_default=True, help="Model FLOPs utilisation.")
+@click.option("--peak", default=None, help="Peak FLOP/s per device (overrides the accelerator).")
+@click.option("--no-backtest", is_flag=True, help="Skip the extrapolation backtest.")
+@click.option(
+    "--formats",
+    default="png,svg",
+    show_default=True,
+    help="Figure files to write, comma-separated (png is required; svg, pdf optional).",
+)
+@click.option("--title", default=None, help="Title of the report.")
+def report_command(
+    source: str,
+    out_dir: str,
+    budgets: str | None,
+    n_bootstrap: int | None,
+    seed: int,
+    level: str,
+    columns: str | None,
+    drop_highest: int,
+    flops_per_token: str,
+    presets: str | None,
+    bin_tolerance: str | None,
+    min_sizes: int | None,
+    accelerator: str | None,
+    devices: str,
+    mfu: str,
+    peak: str | None,
+    no_backtest: bool,
+    formats: str,
+    title: str | None,
+) -> None:
+    """Write a self-contained HTML report for SOURCE: a runs file (CSV, Parquet, JSON Lines),
+    a saved fit (fit.json from 'scalinglaws fit --json') or a sweep folder (runs.csv and
+    curves.csv).
+
+    Example: scalinglaws report runs.csv -o out/ --budgets 1e22,1e24 --bootstrap 200
+    --accelerator h100 --devices 8 --mfu 0.4
+    """
+    from scalinglaws.report import build_report
+
+    result = build_report(
+        source,
+        out_dir,
+        budgets=budgets,
+        n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
+        seed=seed,
+        level=_level(level),
+        accelerator=accelerator,
+        devices=devices,
+        mfu=mfu,
+        peak=peak,
+        columns=columns,
+        drop_highest=drop_highest,
+        flops_per_param_token=_number(flops_per_token, "--flops-per-token"),
+        presets=_presets(presets),
+        backtest=not no_backtest,
+        approach2=_approach2(bin_tolerance, min_sizes),
+        formats=[f.strip() for f in formats.split(",") if f.strip()],
+        title=title,
+    )
+    nb = result.numbers
+    for approach, reason in nb["not_fitted"].items():
+        click.echo(f"approach {approach}: not fitted ({reason})")
+    for row in nb["allocation"]:
+        from scalinglaws.report import format_value
+
+        click.echo(
+            f"approach {row['approach']} at {format_value(row['C'], 'flops')} FLOPs: "
+            f"N* = {format_value(row['N'], 'count')}, D* = {format_value(row['D'], 'count')} "
+            f"({format_value(row['tokens_per_param'])} tokens per parameter), "
+            f"L* = {format_value(row['L'])}"
+        )
+    for text in result.warnings:
+        click.echo(f"warning: {text}", err=True)
+    click.echo(
+        f"wrote {result.html} ({len(result.figures)} figures, report.json) in "
+        f"{result.seconds:.1f} s"
+    )
+
+
+@click.command("plot")
+@click.argument("kind", metavar="KIND")
+@click.argument("source", required=False, type=click.Path(dir_okay=True))
+@click.option("-o", "--out", "out_path", required=True, help="File to write (.png, .svg, .pdf).")
+@_source_options
+@click.option(
+    "--law",
+    default=None,
+    help="Draw a preset's law instead of a fit (isoloss, loss-compute, curves), e.g. "
+    "besiroglu2024.",
+)
+def plot_command(
+    kind: str,
+    source: str | None,
+    out_path: str,
+    budgets: str | None,
+    n_bootstrap: int | None,
+    seed: int,
+    level: str,
+    columns: str | None,
+    drop_highest: int,
+    flops_per_token: str,
+    presets: str | None,
+    bin_tolerance: str | None,
+    min_sizes: int | None,
+    law: str | None,
+) -> None:
+    """Draw one figure of KIND from SOURCE (a runs file, a sweep folder or a saved fit).
+
+    KIND is one of: isoflop, frontier, isoloss, loss-compute, curves, residuals, predicted,
+    bootstrap, backtest, presets.  'presets' needs no SOURCE, nor does 'isoloss --law NAME'.
+
+    Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
+    """
+    from scalinglaws.plots import FORMATS, save
+    from scalinglaws.report import make_figure
+
+    target = Path(out_path)
+    fmt = target.suffix.lstrip(".").lower() or "png"
+    if fmt not in FORMATS:
+        raise DataError(
+            f"-o {out_path} has the extension .{fmt}; use .png, .svg or .pdf for a figure"
+        )
+    if target.is_dir():
+        raise DataError(f"-o {out_path} is a folder; give a file name such as frontier.png")
+    fig = make_figure(
+        kind,
+        source,
+        budgets=budgets,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        level=_level(level),
+        columns=columns,
+        drop_highest=drop_highest,
+        flops_per_param_token=_number(flops_per_token, "--flops-per-token"),
+        presets=_presets(presets),
+        law=law,
+        approach2=_approach2(bin_tolerance, min_sizes),
+    )
+    (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
+    click.echo(f"wrote {written}")
+
+
+def register(group: click.Group) -> None:
+    """Add `report` and `plot` to the top-level group."""
+    group.add_command(report_command)
+    group.add_command(plot_command)
