@@ -97,9 +97,21 @@ class Law:
             )
 
 
+# Laws defined outside scalinglaws.laws register when their module is imported; these are
+# imported on first use of their name (e.g. reading back a saved automatic fit).
+_LAZY_MODULES = {
+    "ensemble": "scalinglaws.fit.candidates",
+    "frontier-shape": "scalinglaws.fit.candidates",
+}
+
+
 def law_from_dict(data: dict[str, Any]) -> Law:
     """Construct any registered law from ``{"law": name, ...constants}``."""
     name = data.get("law")
+    if name not in _REGISTRY and name in _LAZY_MODULES:
+        import importlib
+
+        importlib.import_module(_LAZY_MODULES[str(name)])
     if name not in _REGISTRY:
         raise UnknownNameError(f"unknown law '{name}'" + did_you_mean(str(name), list(_REGISTRY)))
     return _REGISTRY[name].from_dict(data)
