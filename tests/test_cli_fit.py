@@ -256,3 +256,69 @@ def test_backtest_cut_outside_the_data(grid_csv, capsys):
     code, _, err = run(["backtest", grid_csv, *cols, "--cut", "1e30"], capsys)
     assert code == 2
     assert "final C above the cut 1e+30 FLOPs" in one_error(err)
+
+
+def test_fit_approach_auto_prints_candidates_and_round_trips(isoflop_csv, tmp_path, capsys):
+    out_json = tmp_path / "auto.json"
+    code, out, err = run(
+        [
+            "fit",
+            isoflop_csv,
+            "--columns",
+            "N=params,C=flops,L=loss",
+            "--approach",
+            "auto",
+            "--budgets",
+            "1e23",
+            "--json",
+            out_json,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "candidates (nested backtest, weights)" in out
+    for key in ("chinchilla-constrained", "kaplan", "approach2", "frontier"):
+        assert key in out
+    assert "N_opt@1e+23" in out
+    fit = Fit.from_json(out_json.read_text())
+    assert fit.approach == "auto"
+    weights = [v for k, v in fit.params.items() if k.startswith("w[")]
+    assert len(weights) == 5 and abs(sum(weights) - 1) < 1e-9
+    # the saved ensemble predicts the exact law it was fitted to
+    n_opt = HOFFMANN.G * (1e20 / 6) ** HOFFMANN.a
+    assert (
+        abs(fit.law(N=n_opt, D=1e20 / (6 * n_opt)) / HOFFMANN(N=n_opt, D=1e20 / (6 * n_opt)) - 1)
+        < 0.01
+    )
+
+
+def test_auto_only_flag_is_refused_elsewhere(isoflop_csv, capsys):
+    code, _, err = run(
+        ["fit", isoflop_csv, "--columns", "N=params,C=flops,L=loss", "--candidates", "kaplan"],
+        capsys,
+    )
+    assert code == 2
+    assert (
+        "--candidates does not apply to --approach 3; it applies to --approach auto"
+        in one_error(err)
+    )
+
+
+def test_backtest_approach_auto_compares_with_the_standard_recipe(isoflop_csv, capsys):
+    code, out, err = run(
+        [
+            "backtest",
+            isoflop_csv,
+            "--columns",
+            "N=params,C=flops,L=loss",
+            "--approach",
+            "auto",
+            "--candidates",
+            "chinchilla,frontier",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "standard recipe (Approach 3" in out
+    assert "auto / standard =" in out
+    assert "the automatic fit on the runs below the cut" in out

@@ -20,9 +20,9 @@ def cli() -> None:
 
 
 def _register_all() -> None:
-    from scalinglaws.cli import calc, compute, fitting, sweep
+    from scalinglaws.cli import calc, compute, fitting, report, sweep
 
-    for module in (calc, compute, fitting, sweep):
+    for module in (calc, compute, fitting, sweep, report):
         module.register(cli)
 
 

@@ -21,11 +21,12 @@ APPROACHES: dict[str, tuple[str, str]] = {
     "2": ("scalinglaws.fit.isoflop", "Approach2"),
     "3": ("scalinglaws.fit.parametric", "Approach3"),
     "power": ("scalinglaws.fit.powerlaw", "PowerLawFit"),
+    "auto": ("scalinglaws.fit.auto", "AutoFit"),
 }
 
 
 def build_estimator(approach: str, **options: Any) -> Any:
-    """Construct the estimator for ``approach`` ("1", "2", "3" or "power").
+    """Construct the estimator for ``approach`` ("1", "2", "3", "power" or "auto").
 
     ``options`` whose value is ``None`` are left to the estimator's defaults; an option the
     estimator does not take raises :class:`DataError` naming the flag and the approaches it
@@ -53,7 +54,8 @@ def build_estimator(approach: str, **options: Any) -> Any:
 
 
 def approach_key(approach: str) -> str:
-    """The canonical approach name ("1", "2", "3", "power"), or :class:`UnknownNameError`."""
+    """The canonical approach name ("1", "2", "3", "power", "auto"), or
+    :class:`UnknownNameError`."""
     key = str(approach).strip().lower()
     if key not in APPROACHES:
         raise UnknownNameError(
@@ -117,8 +119,15 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "--approach",
             default="3",
             show_default=True,
-            help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves) or "
-            "power (one-variable power law).",
+            help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves), "
+            "power (one-variable power law) or auto (candidate laws weighted by a nested "
+            "backtest, with intervals calibrated for extrapolation).",
+        ),
+        click.option(
+            "--candidates",
+            default=None,
+            help="Approach auto: candidate models, comma-separated (default: all of "
+            "chinchilla, chinchilla-constrained, kaplan, isoflop-frontier, compute-frontier).",
         ),
         click.option("--law", default=None, help="Law fitted by approach 3 (default chinchilla)."),
         click.option(
@@ -348,7 +357,11 @@ def fit_command(
     for key, value in runs.describe().items():
         fit.data.setdefault(key, value)
     if json_path != "-":
-        print_fit(fit)
+        if hasattr(fit, "candidates_table"):  # approach auto: the fit and its candidates
+            click.echo("")
+            click.echo(fit.summary())
+        else:
+            print_fit(fit)
     if json_path:
         _write_json(fit.to_json, json_path)
 
@@ -404,8 +417,26 @@ def backtest_command(
             flops_per_token,
             to_stderr=json_path == "-",
         )
-        estimator = _estimator(estimator_options, level_value, None)
-        result = backtest(estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value)
+        if approach_key(estimator_options["approach"]) == "auto":
+            # the whole procedure, choice of candidates included, on the runs below the cut
+            from scalinglaws.fit.auto import auto_backtest
+
+            estimator = _estimator(estimator_options, level_value, None)  # checks the flags
+            result = auto_backtest(
+                runs,
+                cut_quantile=quantile,
+                cut=cut_value,
+                level=level_value,
+                candidates=list(estimator.keys),
+                delta=estimator.delta,
+                n_bootstrap=estimator.n_bootstrap,
+                seed=estimator.seed,
+            )
+        else:
+            estimator = _estimator(estimator_options, level_value, None)
+            result = backtest(
+                estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value
+            )
     if json_path != "-":
         click.echo("")
         click.echo(result.summary())

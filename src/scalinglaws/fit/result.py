@@ -87,7 +87,9 @@ class Fit:
             lines.append(f"{key}: {value}")
         for key, value in self.method.items():
             lines.append(f"{key}: {value}")
-        header = f"{'':<14}{'estimate':>14}{'std err':>12}   {pct + ' interval':<28}"
+        names = [*self.params, *self.derived]
+        w = max([14, *(len(str(n)) + 2 for n in names)])
+        header = f"{'':<{w}}{'estimate':>14}{'std err':>12}   {pct + ' interval'}"
         for title, table in (("parameters", self.params), ("derived", self.derived)):
             if not table:
                 continue
@@ -96,8 +98,10 @@ class Fit:
                 se = self.stderr.get(name)
                 lo_hi = self.intervals.get(name)
                 lines.append(
-                    f"{name:<14}{_fmt(value):>14}{_fmt(se) if se is not None else '':>12}   "
-                    + (f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi else "")
+                    (
+                        f"{name:<{w}}{_fmt(value):>14}{_fmt(se) if se is not None else '':>12}   "
+                        + (f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi else "")
+                    ).rstrip()
                 )
         if self.diagnostics:
             lines += ["", "diagnostics"]
