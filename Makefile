@@ -30,8 +30,11 @@ $(DIST): $(CORE)
 	$(PIP) -e '.[ray,slurm]'
 	touch $@
 
-demo: $(CORE)
-	$(BIN)/python examples/demo.py
+# `make demo`: the calculator, then fits of the committed demo sweep and the report in out/demo.
+# `make demo SWEEP=1` trains the demo sweep first (about 5 minutes on 2 cores).
+SWEEP ?=
+demo: $(CORE) $(if $(SWEEP),$(TRAIN))
+	$(BIN)/python examples/demo.py $(if $(SWEEP),--sweep)
 
 test: $(CORE) $(TRAIN) $(DIST)
 	$(BIN)/ruff check src tests benchmarks examples
@@ -45,4 +48,4 @@ lint: $(CORE)
 	$(BIN)/ruff format --check src tests benchmarks examples
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build out .pytest_cache .ruff_cache

@@ -244,8 +244,10 @@ class _LinearTicksOnLog(ticker.Locator):
 
     def __call__(self) -> Any:
         lo, hi = sorted(self.axis.get_view_interval())
-        if lo <= 0 or hi / lo > 20:
-            return ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)).tick_values(max(lo, 1e-300), hi)
+        if lo <= 0 or hi / lo > 1e4:  # many decades: the decades only
+            return ticker.LogLocator(base=10, numticks=10).tick_values(max(lo, 1e-300), hi)
+        if hi / lo > 20:
+            return ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)).tick_values(lo, hi)
         return self.tick_values(lo, hi)
 
     def tick_values(self, vmin: float, vmax: float) -> Any:
@@ -682,7 +684,8 @@ def plot_frontier(
         ax.set_title(
             "Compute-optimal model size N*(C)" if which == "N" else "Compute-optimal data D*(C)"
         )
-        _legend(ax, loc="upper left")
+        # under each panel: inside, the entries of three approaches would cover the lines
+        _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1)
     if title:
         fig.suptitle(title)
     return fig
