@@ -200,6 +200,15 @@ def test_allocation_matches_independent_computation(made):
     # Approach 2 gives its own rows, and all three approaches were fitted
     assert {r["approach"] for r in nb["allocation"]} == {"1", "2", "3"}
     assert nb["not_fitted"] == {}
+    # a plain runs file: every row under C = 6·N·D; Approaches 1 and 2 keep their D* rule
+    assert nb["settings"]["compute_convention"] == "C = 6·N·D"
+    assert nb["settings"]["sweep_flops"] is None
+    assert nb["fits"]["3"]["method"]["compute convention"] == "C = 6·N·D"
+    assert {r["compute_convention"] for r in nb["allocation"]} == {"C = 6·N·D"}
+    for r in nb["allocation"]:
+        if r["approach"] == "2":
+            d = nb["fits"]["2"]["derived"]
+            assert r["D"] == pytest.approx(d["k_D"] * r["C"] ** d["b"], rel=1e-9)
 
 
 def test_band_budgets_do_not_leak(made):
@@ -319,6 +328,9 @@ def test_report_from_a_sweep_folder(tmp_path):
     profiles = Fit.from_json(out.fits["2"]).extra["profiles"]
     assert len(profiles) == len(BUDGETS)
     assert sorted(p["n_runs"] for p in profiles) == [7] * len(BUDGETS)
+    # no plan.toml: the sweep's convention is unknown, so budgets split as C = 6·N·D
+    assert nb["settings"]["compute_convention"] == "C = 6·N·D"
+    assert any("no plan.toml" in note for note in nb["notes"])
 
 
 # ============================================================================ errors

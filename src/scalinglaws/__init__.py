@@ -19,7 +19,45 @@ from scalinglaws.laws import ChinchillaLaw, Law, PowerLaw, law_from_dict
 
 __version__ = "0.1.0"
 
-__all__ = [
+# The rest of the public API, imported on first use so `import scalinglaws` stays light.
+_LAZY = {
+    "allocate": "scalinglaws.allocate",
+    "allocate_for_params": "scalinglaws.allocate",
+    "compute_for_loss": "scalinglaws.allocate",
+    "efficient_frontier": "scalinglaws.allocate",
+    "isoloss_contours": "scalinglaws.allocate",
+    "get_preset": "scalinglaws.presets",
+    "list_presets": "scalinglaws.presets",
+    "load_runs": "scalinglaws.runs",
+    "Runs": "scalinglaws.runs",
+    "Approach1": "scalinglaws.fit.envelope",
+    "Approach2": "scalinglaws.fit.isoflop",
+    "Approach3": "scalinglaws.fit.parametric",
+    "PowerLawFit": "scalinglaws.fit.powerlaw",
+    "AutoFit": "scalinglaws.fit.auto",
+    "auto_backtest": "scalinglaws.fit.auto",
+    "backtest": "scalinglaws.fit.backtest",
+    "build_report": "scalinglaws.report",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scalinglaws' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = [  # noqa: RUF022 - the eager names, then the lazy ones
+    *_LAZY,
     "ChinchillaLaw",
     "DataError",
     "Diagnostic",

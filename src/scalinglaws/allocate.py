@@ -274,52 +274,81 @@ def _params_for_tokens(c: np.ndarray, D: np.ndarray, f: FlopsPerToken) -> np.nda
 
 
 def _numeric_optimum(law: Law, c: np.ndarray, f: FlopsPerToken) -> np.ndarray:
-    """argmin over N of L(N, C/f(N)), vectorised over the budgets ``c``.
+    """argmin over N of L(N, C/f(N)), vectorised over the budgets ``c`` (see
+    :func:`optimum_on_budget`)."""
 
-    A log-spaced grid of N in [1, C] brackets the minimum; bisection on the sign of the
-    central-difference slope of L in log N then narrows the bracket to ~1e-10 in log N.
-    """
-    shape = c.shape
-    cf = c.reshape(-1, 1)
-    grid = np.linspace(0.0, 1.0, _GRID_POINTS)[None, :] * np.log(cf)  # log N in [0, log C]
-
-    def loss(logn: np.ndarray) -> np.ndarray:  # logn has shape (budgets, points)
-        n = np.exp(logn)
-        d = _tokens(np.broadcast_to(cf, n.shape), n, f)
+    def loss(n: np.ndarray, d: np.ndarray) -> np.ndarray:
         out = np.full(n.shape, np.inf)
         ok = d >= 1.0  # at least one token
         if np.any(ok):
             out[ok] = np.asarray(law(N=n[ok], D=d[ok]), dtype=float)
+        return out
+
+    return optimum_on_budget(loss, c, f)
+
+
+def optimum_on_budget(
+    loss: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    C: ArrayLike,
+    flops_per_token: FlopsPerToken = 6.0,
+    strict: bool = True,
+) -> np.ndarray:
+    """argmin over N of ``loss(N, C/f(N))`` for each budget, vectorised: N* on C = f(N)·D
+    (or C = k·N·D).
+
+    ``loss(n, d)`` gets arrays of shape (budgets, points) -- row r on budget ``C[r]`` -- and
+    returns the loss there (inf or NaN where undefined), so a row may carry its own law (e.g.
+    one bootstrap replicate per row).  A log-spaced grid of 241 N in [1, C] brackets the
+    minimum; bisection on the sign of the central-difference slope in log N then narrows the
+    bracket to ~1e-10 in log N.  Points with D < 1 token count as infinite.  ``strict``: a
+    budget whose loss is nowhere finite or falls to the edge of the search raises
+    :class:`DomainError`; otherwise its N* is NaN.
+    """
+    c = np.asarray(C, dtype=float)
+    f = _check_flops(flops_per_token)
+    shape = c.shape
+    cf = c.reshape(-1, 1)
+    grid = np.linspace(0.0, 1.0, _GRID_POINTS)[None, :] * np.log(cf)  # log N in [0, log C]
+
+    def values_at(logn: np.ndarray) -> np.ndarray:  # logn has shape (budgets, points)
+        n = np.exp(logn)
+        d = _tokens(np.broadcast_to(cf, n.shape), n, f)
+        with np.errstate(all="ignore"):
+            out = np.asarray(loss(n, d), dtype=float)
+        out = np.where(d >= 1.0, out, np.inf)
         return np.where(np.isfinite(out), out, np.inf)
 
-    values = loss(grid)
+    values = values_at(grid)
     best = np.argmin(values, axis=1)
     rows = np.arange(len(best))
-    if np.any(~np.isfinite(values[rows, best])):
+    bad = ~np.isfinite(values[rows, best])
+    if strict and np.any(bad):
         raise DomainError("the law is not finite anywhere along C = k·N·D for some budget")
     edge = (
         (best == 0)
         | (best == _GRID_POINTS - 1)
         | ~np.isfinite(values[rows, np.clip(best + 1, 0, _GRID_POINTS - 1)])
-    )
-    if np.any(edge):
+    ) & ~bad
+    if strict and np.any(edge):
         i = int(np.flatnonzero(edge)[0])
         raise DomainError(
             f"the loss keeps falling to the edge of the search (N from 1 to one token's worth) "
             f"at C = {float(cf[i, 0]):.4g} FLOPs, so there is no compute-optimal model size"
         )
+    failed = bad | edge
+    best = np.clip(best, 1, _GRID_POINTS - 2)
     lo = grid[rows, best - 1]
     hi = grid[rows, best + 1]
     h = _SLOPE_STEP
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo + hi)
-        slope = loss((mid + h)[:, None])[:, 0] - loss((mid - h)[:, None])[:, 0]
+        slope = values_at((mid + h)[:, None])[:, 0] - values_at((mid - h)[:, None])[:, 0]
         rising = slope > 0
         hi = np.where(rising, mid, hi)
         lo = np.where(rising, lo, mid)
         if np.all(hi - lo < 1e-12):
             break
-    return np.exp(0.5 * (lo + hi)).reshape(shape)
+    return np.where(failed, np.nan, np.exp(0.5 * (lo + hi))).reshape(shape)
 
 
 # ============================================================================ inverse questions

@@ -51,6 +51,9 @@ from scalinglaws.errors import DataError, UnknownNameError, did_you_mean  # noqa
 from scalinglaws.laws.base import Law  # noqa: E402
 from scalinglaws.units import format_flops, format_quantity  # noqa: E402
 
+#: k of C = k·N·D, or a callable f(N) giving training FLOPs per token (C = f(N)·D).
+FlopsPerToken = float | Callable[[np.ndarray], np.ndarray]
+
 F = TypeVar("F", bound=Callable[..., Figure])
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
@@ -496,14 +499,35 @@ def _data_c_range(fits: list[Any], runs: Any) -> tuple[float, float] | None:
     return (lo, hi) if math.isfinite(lo) and hi > 0 else None
 
 
-def frontier_curve(fit: Any, C: Any, flops_per_token: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+def _tokens_at(C: Any, N: Any, flops_per_token: Any) -> np.ndarray:
+    """D = C/(k·N) for a number k, or C/f(N) for a callable f (e.g. a sweep's own FLOPs per
+    token, :class:`scalinglaws.sweep.family.FamilyFlops`)."""
+    c, n = np.asarray(C, dtype=float), np.asarray(N, dtype=float)
+    if callable(flops_per_token):
+        return c / np.asarray(flops_per_token(n), dtype=float)
+    return c / (float(flops_per_token) * n)
+
+
+def _is_rule(fit: Any) -> bool:
+    """True for a fit with a power-law rule N* = k_N·C^a, D* = k_D·C^b (Approaches 1, 2)."""
+    return {"k_N", "a", "k_D", "b"} <= {*fit.params, *fit.derived}
+
+
+def frontier_curve(
+    fit: Any, C: Any, flops_per_token: FlopsPerToken = 6.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(N*(C), D*(C)) of a fit: N* = k_N·C^a, D* = k_D·C^b for Approaches 1 and 2 (Hoffmann et
     al. 2022 §3.1-3.2); the allocation of the fitted (N, D) law under C = k·N·D otherwise
-    (closed form N* = G·(C/k)^a for the Chinchilla form, Hoffmann App. D.2)."""
+    (closed form N* = G·(C/k)^a for the Chinchilla form, Hoffmann App. D.2).  With a callable
+    ``flops_per_token`` f(N) the budget splits as C = f(N)·D: the law is allocated
+    numerically, and a rule keeps its N* with D* = C/f(N*)."""
     c = np.asarray(C, dtype=float)
     d = {**fit.params, **fit.derived}
-    if {"k_N", "a", "k_D", "b"} <= set(d):
-        return d["k_N"] * c ** d["a"], d["k_D"] * c ** d["b"]
+    if _is_rule(fit):
+        n = d["k_N"] * c ** d["a"]
+        if callable(flops_per_token):
+            return n, _tokens_at(c, n, flops_per_token)
+        return n, d["k_D"] * c ** d["b"]
     from scalinglaws.allocate import allocate
 
     a = allocate(fit.law, C=c, flops_per_token=flops_per_token)
@@ -536,7 +560,7 @@ def _replicate_laws(fit: Any) -> list[Law]:
 
 
 def frontier_band(
-    fit: Any, C: Any, flops_per_token: float = 6.0
+    fit: Any, C: Any, flops_per_token: FlopsPerToken = 6.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Bootstrap band of N*(C) and D*(C) at the fit's interval level: (N_lo, N_hi, D_lo, D_hi).
 
@@ -544,6 +568,8 @@ def frontier_band(
     and the equal-tailed percentiles taken at every C.  Otherwise the band is interpolated (in
     log-log) through the fit's intervals of ``N_opt@C`` and ``D_opt@C`` at the budgets it was
     asked for; outside those budgets there is no band (NaN).  None when there is neither.
+    A rule with a callable ``flops_per_token`` f(N) takes D* = C/f(N*), so its D band is C/f
+    of the N band (f increasing: the ends swap).
     """
     c = np.asarray(C, dtype=float)
     tail = 100 * (1 - fit.level) / 2
@@ -581,6 +607,13 @@ def frontier_band(
         inside = (lc >= cs[0] - 1e-9) & (lc <= cs[-1] + 1e-9)
         out.append(np.where(inside, np.exp(np.interp(lc, cs, lo)), np.nan))
         out.append(np.where(inside, np.exp(np.interp(lc, cs, hi)), np.nan))
+        if name == "N_opt" and callable(flops_per_token) and _is_rule(fit):
+            n_lo, n_hi = out
+            ok = np.isfinite(n_lo) & np.isfinite(n_hi)
+            d_lo, d_hi = np.full(c.shape, np.nan), np.full(c.shape, np.nan)
+            d_lo[ok] = _tokens_at(c[ok], n_hi[ok], flops_per_token)
+            d_hi[ok] = _tokens_at(c[ok], n_lo[ok], flops_per_token)
+            return n_lo, n_hi, d_lo, d_hi
     return out[0], out[1], out[2], out[3]
 
 
@@ -604,7 +637,7 @@ def plot_frontier(
     fits: Any,
     budgets: Sequence[float] = (),
     runs: Any = None,
-    flops_per_token: float = 6.0,
+    flops_per_token: FlopsPerToken = 6.0,
     C_range: tuple[float, float] | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -616,6 +649,8 @@ def plot_frontier(
     envelope), the fitted power law (N* = k_N·C^a, or the allocation of an (N, D) law), its
     bootstrap band (:func:`frontier_band`), and the requested ``budgets`` marked with their
     intervals.  The region beyond the data's largest budget is shaded: that is extrapolation.
+    ``flops_per_token`` is k of C = k·N·D or a callable f(N) for C = f(N)·D
+    (:func:`frontier_curve`).
     """
     fits = _fits(fits)
     if not fits:
@@ -739,16 +774,25 @@ def _frontier_data(ax: Axes, fit: Any, which: str, colour: str) -> None:
 
 
 def _mark_budget(
-    ax: Axes, fit: Any, which: str, budget: float, colour: str, k: float, annotate: bool
+    ax: Axes, fit: Any, which: str, budget: float, colour: str, k: FlopsPerToken, annotate: bool
 ) -> None:
     from scalinglaws.fit.powerlaw import budget_key
 
     key = budget_key("N_opt" if which == "N" else "D_opt", budget)
     value = fit.derived.get(key)
+    ci = fit.intervals.get(key)
+    if which == "D" and callable(k) and _is_rule(fit):
+        # the rule's N*, D* = C/f(N*): the D interval is C/f of the N interval
+        value = None
+        n_ci = fit.intervals.get(budget_key("N_opt", budget))
+        ci = (
+            sorted(float(_tokens_at(budget, x, k)) for x in n_ci)
+            if n_ci and all(math.isfinite(x) and x > 0 for x in n_ci)
+            else None
+        )
     if value is None:
         N, D = frontier_curve(fit, [budget], k)
         value = float((N if which == "N" else D)[0])
-    ci = fit.intervals.get(key)
     text = f"{format_flops(budget)} FLOPs: {which}* = {format_quantity(value)}"
     if ci and all(math.isfinite(x) and x > 0 for x in ci):
         # drawn from low to high (a percentile interval need not contain the estimate)
@@ -782,7 +826,7 @@ def plot_isoloss(
     N_range: tuple[float, float] | None = None,
     models: Sequence[Model] | bool = True,
     marks: Sequence[tuple[str, float, float]] = (),
-    flops_per_token: float = 6.0,
+    flops_per_token: FlopsPerToken = 6.0,
     title: str | None = None,
 ) -> Figure:
     """IsoLoss contours over compute and model size (Hoffmann et al. 2022, Figure 4 left).
@@ -793,7 +837,8 @@ def plot_isoloss(
     frontier N*(C) through the contours' minima (:func:`scalinglaws.allocate.efficient_frontier`).
     ``runs`` adds the data at (C, N) coloured by loss on the same scale; ``models=True`` marks
     the published models of :data:`PUBLISHED_MODELS` inside the range; ``marks`` adds
-    ``(label, N, C)`` points of your own.
+    ``(label, N, C)`` points of your own.  ``flops_per_token`` is k of C = k·N·D or a callable
+    f(N) for C = f(N)·D (e.g. a sweep's own convention).
     """
     from scalinglaws.allocate import efficient_frontier, isoloss_contours
 
@@ -827,7 +872,7 @@ def plot_isoloss(
     cg = np.geomspace(C_range[0], C_range[1], 320)
     ng = np.geomspace(N_range[0], N_range[1], 320)
     CC, NN = np.meshgrid(cg, ng)
-    DD = CC / (flops_per_token * NN)
+    DD = _tokens_at(CC, NN, flops_per_token)
     LL = np.full(CC.shape, np.nan)
     ok = DD >= 1.0
     LL[ok] = np.asarray(nd(N=NN[ok], D=DD[ok]), dtype=float)
@@ -903,7 +948,7 @@ def plot_loss_vs_compute(
     runs: Any,
     law: Any = None,
     frontier: Any = None,
-    flops_per_token: float | None = None,
+    flops_per_token: FlopsPerToken | None = None,
     title: str | None = None,
 ) -> Figure:
     """Loss against training compute for each model size (Kaplan et al. 2020, Figure 1 left).
@@ -913,10 +958,14 @@ def plot_loss_vs_compute(
     sizes, for representative sizes of 8 log-spaced bins) and the compute-efficient frontier
     L*(C) = min_N L(N, C/(k·N)) (:func:`scalinglaws.allocate.allocate`).  ``frontier`` draws a
     law of C instead or as well (an Approach 1 or 2 fit's L*(C) = E + A·C^−α, or Kaplan's
-    L(C_min)).
+    L(C_min)).  ``flops_per_token`` (default: the runs' k) is k of C = k·N·D or a callable
+    f(N) for C = f(N)·D, the law's curves then being L(N, C/f(N)).
     """
     r = _runs(runs)
-    k = r.flops_per_param_token if flops_per_token is None else float(flops_per_token)
+    if flops_per_token is None:
+        k: FlopsPerToken = r.flops_per_param_token
+    else:
+        k = flops_per_token if callable(flops_per_token) else float(flops_per_token)
     fig, axes = _figure(size=(7.6, 4.9))
     ax = axes[0, 0]
     N, C, L = r.N, r.C, r.L
@@ -951,7 +1000,7 @@ def plot_loss_vs_compute(
             cg = _geomspace(max(cs.min() / 2, grid[0]), grid[-1], 80)
             ax.plot(
                 cg,
-                nd(N=np.full_like(cg, n), D=cg / (k * n)),
+                nd(N=np.full_like(cg, n), D=_tokens_at(cg, np.full_like(cg, n), k)),
                 color=cmap(norm(n)),
                 ls="--",
                 lw=1.0,
@@ -959,7 +1008,8 @@ def plot_loss_vs_compute(
                 zorder=2,
             )
         name = _short_label(law)
-        ax.plot([], [], color="0.4", ls="--", lw=1.0, label=f"{name}: L(N, C/({k:g}N)) per size")
+        per = "f(N)" if callable(k) else f"{k:g}N"
+        ax.plot([], [], color="0.4", ls="--", lw=1.0, label=f"{name}: L(N, C/{per}) per size")
         from scalinglaws.allocate import allocate
 
         opt = allocate(nd, C=grid, flops_per_token=k)

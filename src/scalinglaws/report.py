@@ -2,7 +2,7 @@
 
 :func:`build_report` takes a runs table (CSV, Parquet, JSON Lines, a DataFrame or a
 :class:`~scalinglaws.runs.Runs`), a saved fit (``Fit.to_json`` output) or a sweep folder
-(``runs.csv`` and, optionally, ``curves.csv``) and writes to ``out_dir``:
+(``runs.csv`` and, optionally, ``curves.csv`` and ``plan.toml``) and writes to ``out_dir``:
 
 * ``report.html`` -- one file that opens without a network: CSS inline, figures inline as
   base64 PNG, the numbers of the report embedded as JSON (``<script type="application/json"
@@ -15,7 +15,9 @@
 The analysis: Approach 3 (Hoffmann et al. 2022 §3.3, the Chinchilla form) always; Approach 2
 (IsoFLOP profiles, §3.2) when the runs have FLOP budgets with several model sizes; Approach 1
 (envelope of training curves, §3.1) when they have curves; the compute-optimal N*, D*, L* at the
-requested budgets with bootstrap intervals, PF-days and time on stated hardware; diagnostics
+requested budgets with bootstrap intervals, PF-days and time on stated hardware (every approach
+splitting a budget C into N and D by one convention: C = k·N·D, or for a sweep folder with its
+plan.toml the sweep's own C = f(N)·D, :class:`scalinglaws.sweep.family.FamilyFlops`); diagnostics
 and warnings in words; an extrapolation backtest (fit below the 75th percentile of compute,
 predict above); and the comparison with every published preset.
 """
@@ -161,12 +163,49 @@ def _source_kind(source: Any) -> str:
     return "runs"
 
 
-def _load_sweep(folder: Path, columns: Any, k: float) -> tuple[Any, Any, list[float]]:
-    """(final runs, curves or None, IsoFLOP budgets) from a sweep folder written by
+#: Largest relative difference between f(N)·D and a sweep run's recorded C before the report
+#: warns ``SL-SWEEP-FLOPS-MISMATCH`` (plan.toml then describes other models than runs.csv).
+SWEEP_FLOPS_TOLERANCE = 0.1
+
+
+@dataclass
+class _SweepData:
+    """What a sweep folder holds: the final runs, the curves (or None), the plan's IsoFLOP
+    budgets, the sweep's f(N) (None without plan.toml) and how well f(N)·D reproduces the
+    recorded C of the runs (``{"max": ..., "median": ...}`` relative differences)."""
+
+    runs: Any
+    curves: Any
+    budgets: list[float]
+    flops: Any = None
+    flops_check: dict[str, float] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _load_quietly(mismatch_seen: bool, load: Any) -> tuple[Any, bool]:
+    """Run ``load()`` and re-emit its warnings, except ``SL-RUNS-FLOPS-MISMATCH`` when it was
+    already emitted for this sweep (runs.csv and curves.csv record the same runs' C, so the
+    second warning says nothing new); returns (result, whether the mismatch was emitted)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = load()
+    for w in caught:
+        is_mismatch = getattr(w.message, "code", None) == "SL-RUNS-FLOPS-MISMATCH"
+        if is_mismatch and mismatch_seen:
+            continue
+        mismatch_seen = mismatch_seen or is_mismatch
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result, mismatch_seen
+
+
+def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
+    """The runs, curves, budgets and FLOPs convention of a sweep folder written by
     :mod:`scalinglaws.sweep.runner`: ``runs.csv`` holds one row per run (with the plan's
-    ``budget``), ``curves.csv`` (optional) one row per evaluation.  Curve rows without a loss
-    are dropped; ``columns`` maps both tables (its L only runs.csv: curves use their
-    validation loss)."""
+    ``budget``), ``curves.csv`` (optional) one row per evaluation, ``plan.toml`` the plan (its
+    ``[family]`` shape rule and ``[sweep]`` convention give f(N), see :func:`_sweep_flops`).
+    Curve rows without a loss are dropped; ``columns`` maps both tables (its L only runs.csv:
+    curves use their validation loss).  ``SL-RUNS-FLOPS-MISMATCH`` is warned once (for
+    runs.csv), not again for curves.csv."""
     import pandas as pd
 
     from scalinglaws.runs import AUTO_NAMES, _parse_columns, load_runs
@@ -178,16 +217,20 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> tuple[Any, Any, list[fl
             f"sweep folder {folder} has no runs.csv (it holds: {', '.join(present) or 'nothing'}); "
             "give the folder the sweep runner wrote, or a runs file"
         )
-    runs = load_runs(runs_file, columns=columns, flops_per_param_token=k)
+    runs, seen = _load_quietly(
+        False, lambda: load_runs(runs_file, columns=columns, flops_per_param_token=k)
+    )
     budgets: list[float] = []
     raw = pd.read_csv(runs_file)
     if "budget" in raw.columns:
         values = pd.to_numeric(raw["budget"], errors="coerce").to_numpy(dtype=float)
         if values.size and np.all(np.isfinite(values) & (values > 0)):
             budgets = sorted(set(values.tolist()))
+    out = _SweepData(runs, None, budgets)
+    _sweep_flops(folder, raw, out)
     curves_file = folder / "curves.csv"
     if not curves_file.is_file():
-        return runs, None, budgets
+        return out
     try:
         table = pd.read_csv(curves_file)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -200,9 +243,87 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> tuple[Any, Any, list[fl
         )
     table = table[table[loss_col].notna()].reset_index(drop=True)
     mapping = {key: col for key, col in _parse_columns(columns).items() if key != "L"}
-    curves = load_runs(table, columns={**mapping, "L": str(loss_col)}, flops_per_param_token=k)
+    curves, _ = _load_quietly(
+        seen,
+        lambda: load_runs(table, columns={**mapping, "L": str(loss_col)}, flops_per_param_token=k),
+    )
     curves.source = str(curves_file)
-    return runs, curves, budgets
+    out.curves = curves
+    return out
+
+
+def _sweep_flops(folder: Path, raw: Any, out: _SweepData) -> None:
+    """Set ``out.flops`` to the sweep's FLOPs per token f(N) and ``out.flops_check`` to how
+    well f(N)·D reproduces the recorded C.
+
+    f is :class:`scalinglaws.sweep.family.FamilyFlops` of the ``[family]`` table of the
+    folder's ``plan.toml`` under its ``[sweep] convention`` (the plan's default "chinchilla"
+    when it names none): the family's shape rule N -> architecture, then
+    :func:`scalinglaws.flops.flops_per_token`, smoothed by a monotone interpolation in log-log
+    through the family's shapes.  N is non-embedding, as the ``N`` column of ``runs.csv``.
+    Without ``plan.toml`` the budgets split as C = k·N·D (said in ``out.notes``).  A plan that
+    cannot be read, or a convention that disagrees with the ``convention`` column of
+    ``runs.csv``, raises :class:`DataError`; f(N)·D more than
+    :data:`SWEEP_FLOPS_TOLERANCE` away from a run's recorded C warns
+    ``SL-SWEEP-FLOPS-MISMATCH``.
+    """
+    from dataclasses import fields
+
+    from scalinglaws.errors import PlanError, UnknownNameError, did_you_mean, warn
+    from scalinglaws.sweep.family import FamilyFlops, ModelFamily
+    from scalinglaws.sweep.plan import Plan, read_plan_data
+
+    plan_file = folder / "plan.toml"
+    if not plan_file.is_file():
+        out.notes.append(
+            f"the sweep folder has no plan.toml, so its FLOPs convention is unknown: budgets "
+            f"split as C = {out.runs.flops_per_param_token:g}·N·D"
+        )
+        return
+    try:
+        data = read_plan_data(plan_file)
+    except PlanError as exc:
+        raise DataError(f"sweep folder {folder}: {exc}") from None
+    family_table, sweep_table = data.get("family", {}), data.get("sweep", {})
+    if not isinstance(family_table, dict) or not isinstance(sweep_table, dict):
+        raise DataError(f"{plan_file}: [family] and [sweep] must be tables of key = value lines")
+    names = [f.name for f in fields(ModelFamily)]
+    for key in family_table:
+        if key not in names:
+            raise DataError(
+                f"{plan_file}, [family]: unknown key {key!r}" + did_you_mean(str(key), names)
+            )
+    default = next(f.default for f in fields(Plan) if f.name == "convention")
+    try:
+        family = ModelFamily(**family_table)
+        flops = FamilyFlops(family, sweep_table.get("convention", default))
+    except (PlanError, UnknownNameError) as exc:
+        raise DataError(f"{plan_file}: {exc}") from None
+    if "convention" in raw.columns:
+        recorded = sorted({str(v).strip() for v in raw["convention"].dropna()})
+        other = [v for v in recorded if v.lower() != flops.convention.lower()]
+        if other:
+            raise DataError(
+                f"{folder / 'runs.csv'} records runs under the {other[0]!r} FLOPs convention but "
+                f"{plan_file} says {flops.convention!r}; restore the plan these runs were "
+                "trained with"
+            )
+    runs = out.runs
+    ratio = np.asarray(flops(runs.N), dtype=float) * runs.D / runs.C
+    dev = np.abs(ratio - 1.0)
+    out.flops = flops
+    out.flops_check = {"max": float(dev.max()), "median": float(np.median(dev))}
+    if dev.max() > SWEEP_FLOPS_TOLERANCE:
+        worst = int(np.argmax(dev))
+        warn(
+            "SL-SWEEP-FLOPS-MISMATCH",
+            f"{int((dev > SWEEP_FLOPS_TOLERANCE).sum())} of {len(dev)} runs of {runs.source} "
+            f"have a recorded C more than {SWEEP_FLOPS_TOLERANCE:.0%} away from f(N)·D under "
+            f"the family and {flops.convention} convention of {plan_file} (worst: f(N)·D/C = "
+            f"{ratio[worst]:.3g}, {runs.where(worst)}); the allocation uses f(N)·D, so check "
+            "that plan.toml is the plan these runs were trained with",
+            stacklevel=3,
+        )
 
 
 def _parse_budgets(budgets: Any) -> list[float]:
@@ -256,10 +377,14 @@ def build_report(
     give intervals at ``level``.  ``accelerator`` (see ``scalinglaws.hardware``), ``devices``,
     ``mfu`` and ``peak`` turn budgets into wall-clock time, t = C / (devices·peak·MFU).
     ``columns``, ``drop_highest`` and ``flops_per_param_token`` are passed to
-    :func:`scalinglaws.runs.load_runs`.  ``presets`` (default: all) are compared with the
-    fits.  ``backtest`` fits Approach 3 below the ``backtest_quantile`` of the runs' compute
-    and predicts the rest with ``backtest_level`` intervals.  ``approach2`` / ``approach1``
-    are extra options of those estimators (e.g. ``{"bin_tolerance": 0.2}``).
+    :func:`scalinglaws.runs.load_runs`; ``flops_per_param_token`` (k) also splits each budget
+    as C = k·N·D, except for a sweep folder holding its ``plan.toml``, whose budgets split as
+    C = f(N)·D under the sweep's own convention (the family's shape rule and the plan's
+    ``convention``, see :func:`_sweep_flops`) in every approach.  ``presets`` (default: all)
+    are compared with the fits.  ``backtest`` fits Approach 3 below the ``backtest_quantile``
+    of the runs' compute and predicts the rest with ``backtest_level`` intervals.
+    ``approach2`` / ``approach1`` are extra options of those estimators (e.g.
+    ``{"bin_tolerance": 0.2}``).
 
     Raises a :class:`~scalinglaws.errors.ScalingLawsError` for every missing or bad input.
     """
@@ -421,6 +546,26 @@ class _Analysis:
         self.band: list[float] = []
         self.a3_rows: Any = None
         self.sweep_budgets: list[float] = []  # the plan's IsoFLOP budgets (sweep folders)
+        self.flops: Any = None  # the sweep's f(N) (FamilyFlops), None: C = k·N·D
+        self.flops_check: dict[str, float] | None = None
+
+    @property
+    def per_token(self) -> Any:
+        """How every approach splits a budget: the sweep's f(N) (C = f(N)·D), else k."""
+        return self.flops if self.flops is not None else self.k
+
+    @property
+    def convention(self) -> str:
+        """The compute convention of the allocation, in words (for a saved fit: the one it
+        records, when it records one)."""
+        from scalinglaws.fit.parametric import convention_text
+
+        if self.kind == "fit":
+            fit = next(iter(self.fits.values()), None)
+            recorded = fit.method.get("compute convention") if fit is not None else None
+            if isinstance(recorded, str) and recorded:
+                return recorded
+        return convention_text(self.per_token)
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -435,7 +580,18 @@ class _Analysis:
             return
         if self.kind == "sweep":
             folder = Path(self.source)
-            runs, curves, self.sweep_budgets = _load_sweep(folder, self.columns, self.k)
+            sweep = _load_sweep(folder, self.columns, self.k)
+            runs, curves, self.sweep_budgets = sweep.runs, sweep.curves, sweep.budgets
+            self.flops, self.flops_check = sweep.flops, sweep.flops_check
+            self.notes += sweep.notes
+            if self.flops is not None:
+                self.notes.append(
+                    "every approach splits its budgets by the sweep's own FLOPs per token, "
+                    f"C = f(N)·D ({self.flops.convention} convention on the family's shapes; "
+                    "see Data), so SL-RUNS-FLOPS-MISMATCH only says that this C is not 6·N·D; "
+                    "Approaches 1 and 2 take N* from their fitted rule N* = k_N·C^a and "
+                    "D* = C/f(N*) (their fit files keep the separately fitted D* = k_D·C^b)"
+                )
             if self.drop_highest:
                 runs = load_runs(runs, drop_highest=self.drop_highest)
             self.source_text = str(folder)
@@ -513,7 +669,7 @@ class _Analysis:
     def _approach3(self) -> None:
         from scalinglaws.fit.parametric import Approach3
 
-        est = Approach3(**self._common(self.budgets))
+        est = Approach3(**self._common(self.budgets), flops_per_token=self.flops)
         rows = self.runs
         try:
             self.fits["3"] = est.fit(rows)
@@ -573,7 +729,12 @@ class _Analysis:
         from scalinglaws.fit.backtest import backtest
         from scalinglaws.fit.parametric import Approach3
 
-        est = Approach3(n_bootstrap=self.n_bootstrap, seed=self.seed, level=self.level)
+        est = Approach3(
+            n_bootstrap=self.n_bootstrap,
+            seed=self.seed,
+            level=self.level,
+            flops_per_token=self.flops,
+        )
         try:
             self.backtest = backtest(
                 est, self.a3_rows, cut_quantile=quantile, level=bt_level, seed=self.seed
@@ -619,7 +780,8 @@ def _draw_figures(
     files: dict[str, list[Path]] = {}
     captions: dict[str, str] = {}
     pngs: dict[str, bytes] = {}
-    k = an.k
+    k = an.k  # published presets keep their own C = k·N·D
+    f = an.per_token  # the data's convention: the sweep's f(N), else k
 
     def draw(name: str, caption: str, make: Any) -> None:
         try:
@@ -641,7 +803,7 @@ def _draw_figures(
             "Compute-optimal parameters N*(C) and tokens D*(C) of every approach, with the "
             f"data's optima, {100 * an.level:g}% bootstrap bands, and the requested budgets "
             "(stars, with intervals); the shaded region lies beyond the data's compute.",
-            lambda: plots.plot_frontier(fits, budgets=an.budgets, runs=data, flops_per_token=k),
+            lambda: plots.plot_frontier(fits, budgets=an.budgets, runs=data, flops_per_token=f),
         )
     if "2" in an.fits:
         draw(
@@ -656,14 +818,14 @@ def _draw_figures(
             "isoloss",
             "IsoLoss contours of the Approach 3 law over compute and model size, its efficient "
             "frontier (dashed), the runs coloured by loss, and published models.",
-            lambda: plots.plot_isoloss(a3, data, flops_per_token=k),
+            lambda: plots.plot_isoloss(a3, data, flops_per_token=f),
         )
     if data is not None:
         frontier = an.fits.get("2") or an.fits.get("1")
         draw(
             "loss_compute",
             "Loss against compute by model size (Kaplan et al. 2020, Figure 1 style): the "
-            "runs, the Approach 3 law along C = k·N·D for each size, its compute-efficient "
+            f"runs, the Approach 3 law along {an.convention} for each size, its compute-efficient "
             "frontier L*(C), and the loss frontier of Approach "
             + (str(frontier.approach) if frontier else "3")
             + ".",
@@ -671,7 +833,7 @@ def _draw_figures(
                 an.curves if an.curves is not None else data,
                 law=a3 if a3 is not None else None,
                 frontier=frontier,
-                flops_per_token=k,
+                flops_per_token=f,
             ),
         )
     if an.curves is not None:
@@ -755,7 +917,7 @@ def _fit_numbers(fit: Fit, budgets: list[float], file: str | None) -> dict[str, 
     }
 
 
-def _replicate_allocations(fit: Fit, budgets: list[float], k: float) -> dict[str, list]:
+def _replicate_allocations(fit: Fit, budgets: list[float], k: Any) -> dict[str, list]:
     """Intervals of N*, D*, L* at budgets from a (N, D) law's bootstrap replicates (for a
     saved fit asked about budgets it was not fitted with)."""
     from scalinglaws.allocate import allocate
@@ -782,7 +944,13 @@ def _replicate_allocations(fit: Fit, budgets: list[float], k: float) -> dict[str
 
 
 def _allocation_rows(an: _Analysis, hardware: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per approach and budget: N*, D*, L* with intervals, all under the analysis's
+    compute convention (:attr:`_Analysis.convention`).  With a sweep's f(N), Approach 3's
+    derived values already satisfy C = f(N*)·D*; Approaches 1 and 2 (rules N* = k_N·C^a,
+    D* = k_D·C^b fitted separately) keep N* and take D* = C/f(N*), whose interval is the
+    image of N*'s (f is increasing, so D*'s percentiles are C/f of N*'s, swapped)."""
     from scalinglaws.allocate import allocate
+    from scalinglaws.fit.parametric import convention_text
     from scalinglaws.fit.powerlaw import budget_key
     from scalinglaws.units import PF_DAY
 
@@ -792,6 +960,7 @@ def _allocation_rows(an: _Analysis, hardware: dict[str, Any] | None) -> list[dic
         if fit is None:
             continue
         reps = None
+        by_rule = an.flops is not None and tuple(sorted(fit.law.variables)) != ("D", "N")
         for c in an.budgets:
             keys = {n: budget_key(f"{n}_opt", c) for n in ("N", "D", "L")}
             values: dict[str, float] = {}
@@ -799,11 +968,20 @@ def _allocation_rows(an: _Analysis, hardware: dict[str, Any] | None) -> list[dic
                 values = {n: float(fit.derived.get(keys[n], math.nan)) for n in ("N", "D", "L")}
             else:
                 try:
-                    a = allocate(fit, C=c, flops_per_token=an.k)
+                    a = allocate(fit, C=c, flops_per_token=an.per_token)
                 except ScalingLawsError as exc:
                     an.notes.append(f"approach {approach} cannot allocate {c:.3g} FLOPs: {exc}")
                     continue
                 values = {n: float(getattr(a, n)) for n in ("N", "D", "L")}
+                fallback = convention_text(an.per_token)
+                if an.convention != fallback:
+                    an.notes.append(
+                        f"approach {approach} at {c:.3g} FLOPs: the saved fit was made under "
+                        f"'{an.convention}', which a saved fit cannot rebuild, so this budget "
+                        f"splits as {fallback}"
+                    )
+            if by_rule:
+                values["D"] = _tokens_of(an.flops, c, values["N"])
             row: dict[str, Any] = {
                 "approach": approach,
                 "C": c,
@@ -812,22 +990,35 @@ def _allocation_rows(an: _Analysis, hardware: dict[str, Any] | None) -> list[dic
                 "L": values["L"],
                 "tokens_per_param": values["D"] / values["N"],
                 "pf_days": c / PF_DAY,
+                "compute_convention": an.convention,
             }
             for n in ("N", "D", "L"):
                 row[f"{n}_interval"] = _interval(fit, keys[n])
             if row["N_interval"] is None and fit.extra.get("bootstrap_params"):
                 if reps is None:
-                    reps = _replicate_allocations(fit, an.budgets, an.k)
+                    reps = _replicate_allocations(fit, an.budgets, an.per_token)
                 i = an.budgets.index(c)
                 for n in ("N", "D", "L"):
                     if n in reps:
                         row[f"{n}_interval"] = reps[n][i]
+            if by_rule:
+                ci = row["N_interval"]
+                row["D_interval"] = (
+                    sorted(_tokens_of(an.flops, c, x) for x in ci) if ci is not None else None
+                )
             if hardware is not None:
                 seconds = c / hardware["effective_flops_per_second"]
                 row["days"] = seconds / 86_400.0
                 row["device_hours"] = hardware["devices"] * seconds / 3_600.0
             rows.append(row)
     return rows
+
+
+def _tokens_of(f: Any, C: float, N: float) -> float:
+    """D = C/f(N) for a usable N (a positive finite number), else NaN."""
+    if not (math.isfinite(N) and N > 0):
+        return math.nan
+    return C / float(f(N))
 
 
 def _preset_rows(names: list[str], budgets: list[float], k: float) -> list[dict[str, Any]]:
@@ -875,6 +1066,7 @@ def _data_numbers(an: _Analysis) -> dict[str, Any]:
         "model_sizes": int(np.unique(r.N).size),
         "columns": r.mapping_text(),
         "flops_per_param_token": r.flops_per_param_token,
+        "compute_convention": an.convention,
         "filters": list(r.filters),
         "N_range": rng(r.N),
         "D_range": rng(r.D),
@@ -883,6 +1075,8 @@ def _data_numbers(an: _Analysis) -> dict[str, Any]:
         "tokens_per_param_range": rng(r.D / r.N),
         "has_curves": an.curves is not None,
     }
+    if an.flops_check is not None:
+        out["flops_check"] = dict(an.flops_check)
     if an.curves is not None:
         out["checkpoints"] = len(an.curves)
         out["curve_runs"] = int(an.curves.n_runs)
@@ -953,6 +1147,8 @@ def _numbers(
             "seed": an.seed,
             "level": an.level,
             "flops_per_param_token": an.k,
+            "compute_convention": an.convention,
+            "sweep_flops": an.flops.to_dict() if an.flops is not None else None,
             "drop_highest": an.drop_highest,
             "hardware": hardware,
             "package_version": __version__,
@@ -1121,6 +1317,8 @@ def _summary_html(nb: dict[str, Any]) -> str:
 
 
 def _data_html(nb: dict[str, Any]) -> str:
+    from scalinglaws.flops import CONVENTION_SOURCES
+
     d = nb["data"]
     if d.get("from_fit"):
         rec = d.get("recorded", {})
@@ -1152,9 +1350,26 @@ def _data_html(nb: dict[str, Any]) -> str:
         rows.append((label, f"<td>{lo} to {hi}</td>"))
     table = "<table>" + "".join(f"<tr><th>{_text(a)}</th>{b}</tr>" for a, b in rows) + "</table>"
     filters = d["filters"] or ["none"]
+    convention = f"Compute convention: {_text(d['compute_convention'])}."
+    sweep = nb["settings"].get("sweep_flops")
+    if sweep:
+        check = d.get("flops_check") or {}
+        convention = (
+            f"Compute convention: {_text(d['compute_convention'])}: C = f(N)·D with f(N) the "
+            f"training FLOPs per token of the family's model of N non-embedding parameters "
+            f"under the {_text(sweep['convention'])} convention "
+            f"({_text(CONVENTION_SOURCES.get(sweep['convention'], 'scalinglaws.flops'))}), "
+            f"smoothed by a {_text(sweep['interpolation'])}; every approach splits its budgets "
+            "this way. f(N)·D reproduces the runs' recorded C to a relative difference of at "
+            "most "
+            + _num(check.get("max"), "float", "data", "flops_check", "max", tag="span")
+            + " (median "
+            + _num(check.get("median"), "float", "data", "flops_check", "median", tag="span")
+            + ")."
+        )
     body = (
         f"<p>Source: <code>{_text(d['source'])}</code>. Columns: {_text(d['columns'])}. "
-        f"Compute convention: C = {_text(format_value(d['flops_per_param_token']))}·N·D.</p>"
+        f"{convention}</p>"
         + table
         + "<p>Filters applied:</p><ul>"
         + "".join(f"<li>{_text(f)}</li>" for f in filters)
@@ -1268,9 +1483,17 @@ def _allocation_html(nb: dict[str, Any]) -> str:
             "<p class='note'>Give an accelerator (e.g. <code>--accelerator h100 --devices 8 "
             "--mfu 0.4</code>) to see the training time of each budget.</p>"
         )
+    convention = nb["settings"].get("compute_convention")
     body_text = (
         "<p>The compute-optimal model size N*, tokens D* and loss L* at each requested budget, "
-        "with bootstrap intervals; 1 PF-day = 8.64e19 FLOPs.</p>"
+        "with bootstrap intervals; 1 PF-day = 8.64e19 FLOPs. "
+        + (f"Compute convention of every row: {_text(convention)}." if convention else "")
+        + (
+            " Approaches 1 and 2 give N* by their fitted rule and D* = C/f(N*)."
+            if nb["settings"].get("sweep_flops")
+            else ""
+        )
+        + "</p>"
         + f"<table>{head}{''.join(body)}</table>"
         + hw_text
     )
@@ -1376,6 +1599,7 @@ def _backtest_html(nb: dict[str, Any]) -> str:
 
 
 def _presets_html(nb: dict[str, Any]) -> str:
+    s_k = nb["settings"]["flops_per_param_token"]
     cols = ["preset", "N counts", "budget C", "N*", "D*", "tokens / parameter", "L*"]
     rows = []
     for i, r in enumerate(nb["presets"]):
@@ -1408,7 +1632,14 @@ def _presets_html(nb: dict[str, Any]) -> str:
         "<p>The same budgets under every published preset. Kaplan et al. 2020 count "
         "non-embedding parameters, the others all parameters; presets without a published "
         "loss law show no L*. The loss of a preset is on its paper's data and tokenizer, so "
-        "compare allocations, not losses.</p><table><tr>"
+        "compare allocations, not losses."
+        + (
+            f" The presets split a budget as C = {_text(format_value(s_k))}·N·D, your fits as "
+            f"{_text(nb['settings']['compute_convention'])}."
+            if nb["settings"].get("sweep_flops")
+            else ""
+        )
+        + "</p><table><tr>"
         + "".join(f"<th>{c}</th>" for c in cols)
         + "</tr>"
         + "".join(mine)
@@ -1424,7 +1655,10 @@ def _method_html(nb: dict[str, Any]) -> str:
         ("budgets (FLOPs)", ", ".join(format_value(b, "flops") for b in s["budgets"])),
         ("bootstrap", f"{s['n_bootstrap']} replicates resampling whole runs, seed {s['seed']}"),
         ("interval level", f"{100 * s['level']:g}%"),
-        ("compute convention", f"C = {format_value(s['flops_per_param_token'])}·N·D"),
+        (
+            "compute convention",
+            s.get("compute_convention") or f"C = {format_value(s['flops_per_param_token'])}·N·D",
+        ),
         ("scalinglaws", s["package_version"]),
         ("Python", s["python"]),
         ("time taken", f"{s['seconds']:.1f} s"),
@@ -1536,7 +1770,8 @@ def _one_figure(key: str, an: _Analysis, preset_names: list[str], law: str | Non
     fits = [an.fits[a] for a in ("3", "2", "1") if a in an.fits]
     a3 = an.fits.get("3")
     data = an.runs
-    k = an.k
+    k = an.k  # published presets keep their own C = k·N·D
+    f = an.per_token  # the data's convention: the sweep's f(N), else k
 
     def need(thing: Any, what: str) -> Any:
         if thing is None:
@@ -1554,14 +1789,18 @@ def _one_figure(key: str, an: _Analysis, preset_names: list[str], law: str | Non
     if key == "frontier":
         if not fits:
             need(None, "a fit")
-        return plots.plot_frontier(fits, budgets=an.budgets, runs=data, flops_per_token=k)
+        return plots.plot_frontier(fits, budgets=an.budgets, runs=data, flops_per_token=f)
     if key == "isoloss":
-        return plots.plot_isoloss(law or need(a3, "Approach 3"), data, flops_per_token=k)
+        return plots.plot_isoloss(
+            law or need(a3, "Approach 3"), data, flops_per_token=k if law else f
+        )
     if key == "loss-compute":
         need(data, "runs (not a saved fit)")
         frontier = an.fits.get("2") or an.fits.get("1")
         curves = an.curves if an.curves is not None else data
-        return plots.plot_loss_vs_compute(curves, law=law or a3, frontier=frontier)
+        return plots.plot_loss_vs_compute(
+            curves, law=law or a3, frontier=frontier, flops_per_token=k if law else f
+        )
     if key == "curves":
         curves = need(an.curves, "runs with training curves (several checkpoints per run)")
         return plots.plot_training_curves(curves, law=law or a3)

@@ -179,6 +179,8 @@ def report_command(
     nb = result.numbers
     for approach, reason in nb["not_fitted"].items():
         click.echo(f"approach {approach}: not fitted ({reason})")
+    if nb["allocation"]:
+        click.echo(f"compute convention: {nb['settings']['compute_convention']}")
     for row in nb["allocation"]:
         from scalinglaws.report import format_value
 

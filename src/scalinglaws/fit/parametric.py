@@ -24,6 +24,9 @@ How it is computed (see :mod:`scalinglaws.fit.objectives` and :mod:`scalinglaws.
    falsely narrow intervals); percentile intervals cover the parameters and the derived
    quantities a = β/(α+β), b = α/(α+β), G = (αA/(βB))^(1/(α+β)) and, at each budget C,
    N* = G·(C/k)^a, D* = G⁻¹·(C/k)^b, L* = L(N*, D*) (Appendix D.2; k = 6 for C = 6ND).
+   With ``flops_per_token`` a function f(N) (e.g. a sweep's own convention,
+   :class:`scalinglaws.sweep.family.FamilyFlops`), N* = argmin_N L(N, C/f(N)) numerically and
+   D* = C/f(N*) instead, so that C = f(N*)·D* at every budget.
 
 On the 240 points of Besiroglu et al. 2024 (Chinchilla's Figure 4, 5 highest losses dropped,
 D = C/6N) this reaches their Huber optimum: objective 1.01827e-3 (the sum of
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,7 +264,10 @@ def _grid_from_dict(spec: _LawSpec, init: Mapping[str, Any]) -> np.ndarray:
 
 # ============================================================================ derived values
 def derived_quantities(
-    spec_name: str, constants: Mapping[str, np.ndarray], budgets: Sequence[float], k: float
+    spec_name: str,
+    constants: Mapping[str, np.ndarray],
+    budgets: Sequence[float],
+    k: float | Callable[[np.ndarray], np.ndarray],
 ) -> dict[str, np.ndarray]:
     """Allocation exponents and N*, D*, L* at each budget C, vectorised over replicates.
 
@@ -269,6 +275,11 @@ def derived_quantities(
     G = (αA/(βB))^(1/(α+β)), N* = G·(C/k)^a, D* = G⁻¹·(C/k)^b, L* = L(N*, D*).
     Kaplan eq. 1.5 [derived]: p = α_N/α_D, a = α_D/(α_N+α_D), N*^(1+p) = p·N_c^p·C/(k·D_c),
     D* = C/(k·N*), L* = (1+p)^α_D·(N_c/N*)^α_N.  NaN where an exponent is ≤ 0.
+
+    ``k`` a number means C = k·N·D.  ``k`` a callable f(N) (training FLOPs per token of an
+    N-parameter model) means C = f(N)·D: then N* = argmin_N L(N, C/f(N)) for every replicate
+    and budget at once (:func:`scalinglaws.allocate.optimum_on_budget`, NaN where there is no
+    interior minimum), D* = C/f(N*) and L* = L(N*, D*); a, b and G stay the law's own.
     """
     key = check_law(spec_name)
     out: dict[str, np.ndarray] = {}
@@ -282,6 +293,9 @@ def derived_quantities(
             b = al / s
             logG = (np.log(al / be) + np.log(A) - np.log(B)) / s
             out["a"], out["b"], out["G"] = a, b, np.exp(logG)
+            if callable(k):
+                out.update(_numeric_allocation(key, constants, ok, budgets, k))
+                return out
             for C in budgets:
                 logc = math.log(C / k)
                 logN = logG + a * logc
@@ -296,11 +310,69 @@ def derived_quantities(
             p = np.where(ok, aN / aD, np.nan)
             out["a"] = aD / (aN + aD) + 0 * p
             out["b"] = aN / (aN + aD) + 0 * p
+            if callable(k):
+                out.update(_numeric_allocation(key, constants, ok, budgets, k))
+                return out
             for C in budgets:
                 logN = (np.log(p) + p * np.log(Nc) + math.log(C / k) - np.log(Dc)) / (1 + p)
                 out[_key("N_opt", C)] = np.exp(logN)
                 out[_key("D_opt", C)] = np.exp(math.log(C / k) - logN)
                 out[_key("L_opt", C)] = np.exp(aD * np.log1p(p) + aN * (np.log(Nc) - logN))
+    return out
+
+
+def _law_values(
+    key: str, constants: Mapping[str, np.ndarray], n: np.ndarray, d: np.ndarray
+) -> np.ndarray:
+    """L(N, D) with one row of constants per row of ``n`` and ``d`` (shape (rows, points))."""
+    col = {name: np.asarray(v, dtype=float)[:, None] for name, v in constants.items()}
+    if key == "chinchilla":
+        return col["E"] + col["A"] * n ** -col["alpha"] + col["B"] * d ** -col["beta"]
+    ratio = col["alpha_N"] / col["alpha_D"]
+    return ((col["N_c"] / n) ** ratio + col["D_c"] / d) ** col["alpha_D"]
+
+
+def _numeric_allocation(
+    key: str,
+    constants: Mapping[str, np.ndarray],
+    ok: np.ndarray,
+    budgets: Sequence[float],
+    f: Callable[[np.ndarray], np.ndarray],
+) -> dict[str, np.ndarray]:
+    """N*, D* = C/f(N*), L* at each budget for every replicate (rows = budgets x replicates)."""
+    from scalinglaws.allocate import optimum_on_budget
+
+    out: dict[str, np.ndarray] = {}
+    if not budgets:
+        return out
+    S = int(np.size(next(iter(constants.values()))))
+    usable = np.asarray(ok, dtype=bool) & np.all(
+        [np.isfinite(np.asarray(v, dtype=float)) for v in constants.values()], axis=0
+    )
+    tiled = {
+        name: np.tile(np.asarray(v, dtype=float), len(budgets)) for name, v in constants.items()
+    }
+    c_rows = np.repeat(np.asarray(budgets, dtype=float), S)
+    keep = np.tile(usable, len(budgets))
+    n_opt = np.full(c_rows.shape, np.nan)
+    if keep.any():
+        sub = {name: v[keep] for name, v in tiled.items()}
+        n_opt[keep] = optimum_on_budget(
+            lambda n, d: _law_values(key, sub, n, d), c_rows[keep], f, strict=False
+        )
+    found = np.isfinite(n_opt)
+    d_opt = np.full(c_rows.shape, np.nan)
+    l_opt = np.full(c_rows.shape, np.nan)
+    if found.any():
+        d_opt[found] = c_rows[found] / np.asarray(f(n_opt[found]), dtype=float)
+        sub = {name: v[found] for name, v in tiled.items()}
+        with np.errstate(all="ignore"):
+            l_opt[found] = _law_values(key, sub, n_opt[found, None], d_opt[found, None])[:, 0]
+    for j, C in enumerate(budgets):
+        rows = slice(j * S, (j + 1) * S)
+        out[_key("N_opt", C)] = n_opt[rows]
+        out[_key("D_opt", C)] = d_opt[rows]
+        out[_key("L_opt", C)] = l_opt[rows]
     return out
 
 
@@ -324,8 +396,14 @@ class Approach3:
     init: the starts (:func:`starting_grid`): default Hoffmann's 4,500-point grid.
     n_bootstrap, seed, level: bootstrap replicates (whole runs resampled; 0 = none), their
         seed, and the interval level.
-    budgets: FLOP budgets at which N*, D*, L* are derived (with C = k·N·D, k the runs'
-        ``flops_per_param_token``, 6 by default).
+    budgets: FLOP budgets at which N*, D*, L* are derived.
+    flops_per_token: how a budget C splits into N and D: None (default) for C = k·N·D with k
+        the runs' ``flops_per_param_token`` (6 by default), a number k for C = k·N·D, or a
+        callable f(N) -> training FLOPs per token for C = f(N)·D (e.g. a sweep's own
+        convention, :meth:`scalinglaws.sweep.family.ModelFamily.flops_function`).  Used for
+        N*, D*, L* at the budgets and for the compute of the runs in the diagnostics
+        (EXTRAPOLATION, OPTIMUM_OUTSIDE_DATA); recorded in ``Fit.method["compute
+        convention"]`` by its ``description`` attribute when it has one.
     n_jobs: worker processes for the batches (default None: all cores this process may use
         when a batch holds at least 500k problem-points, one process below that).
     tol: relative objective change that stops a start in the multi-start search.
@@ -346,6 +424,7 @@ class Approach3:
         n_jobs: int | None = None,
         tol: float = 1e-9,
         max_iter: int = 1000,
+        flops_per_token: float | Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         from scalinglaws.fit.powerlaw import check_common
 
@@ -374,6 +453,7 @@ class Approach3:
         ):
             raise QuantityError(f"max_iter must be a whole number >= 1, got {max_iter!r}")
         self.max_iter = int(max_iter)
+        self.flops_per_token = _check_flops_per_token(flops_per_token)
 
     def __repr__(self) -> str:
         return (
@@ -417,7 +497,8 @@ class Approach3:
                 f"the best fit of law '{spec.name}' to {runs.source} is outside the law's "
                 f"domain ({exc}); the data do not follow this law"
             ) from None
-        k = float(runs.flops_per_param_token)
+        k = self._per_token(runs)
+        convention = convention_text(k)
         derived = {
             name: float(v[0])
             for name, v in derived_quantities(
@@ -453,9 +534,14 @@ class Approach3:
                 "analytic gradient; the best 3 distinct end points re-run to ftol 1e-14, the "
                 "best polished by scipy L-BFGS-B (ftol 1e-15, gtol 1e-12, objective scaled to 1)",
                 "condition number": kappa,
-                "FLOPs per token k": k,
+                "compute convention": convention,
+                **({} if callable(k) else {"FLOPs per token k": k}),
             },
-            data={**runs.describe(), "filters": list(runs.filters)},
+            data={
+                **runs.describe(),
+                **({"flops convention": convention} if callable(k) else {}),
+                "filters": list(runs.filters),
+            },
             converged=converged,
             message=message,
         )
@@ -481,6 +567,12 @@ class Approach3:
         return fit
 
     # ------------------------------------------------------------------ steps
+    def _per_token(self, runs: Any) -> float | Callable[[np.ndarray], np.ndarray]:
+        """The k of C = k·N·D (the runs' own unless one was given) or the callable f(N)."""
+        if self.flops_per_token is None:
+            return float(runs.flops_per_param_token)
+        return self.flops_per_token
+
     def _jobs(self, rows: int, points: int) -> int:
         """Processes for a batch: ``n_jobs`` when given, else all cores for batches of at
         least 500k problem-points (below that, starting processes costs more than it saves)."""
@@ -584,7 +676,7 @@ class Approach3:
         converged: bool,
         message: str,
         gauss_newton: np.ndarray,
-        k: float,
+        k: float | Callable[[np.ndarray], np.ndarray],
     ) -> list[Diagnostic]:
         N, D, L = problem.N, problem.D, problem.L
         out: list[Diagnostic] = []
@@ -610,7 +702,7 @@ class Approach3:
         out += diag.ill_conditioned(gauss_newton, list(spec.start_names))
         out += diag.residual_trend(residuals, N, "N")
         out += diag.residual_trend(residuals, D, "D")
-        C = k * N * D
+        C = np.asarray(k(N), dtype=float) * D if callable(k) else k * N * D
         inside = [c for c in self.budgets if C.min() <= c <= C.max()]
         grid = list(np.geomspace(C.min(), C.max(), 25))
         consts = {n: np.array([v]) for n, v in constants.items()}
@@ -637,7 +729,7 @@ class Approach3:
         problem: _Problem,
         runs: Any,
         theta: np.ndarray,
-        k: float,
+        k: float | Callable[[np.ndarray], np.ndarray],
     ) -> None:
         """Re-fit every replicate (whole runs resampled) from the optimum, as one batch."""
         W = bootstrap_weights(runs.run_ids, len(problem.L), self.n_bootstrap, self.seed)
@@ -661,6 +753,33 @@ class Approach3:
 
 
 # ============================================================================ internals
+def _check_flops_per_token(
+    value: Any,
+) -> float | Callable[[np.ndarray], np.ndarray] | None:
+    """None, a finite number k > 0 (C = k·N·D) or a callable f(N); anything else is refused."""
+    if value is None or callable(value):
+        return value
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not (math.isfinite(float(value)) and float(value) > 0):
+        raise QuantityError(
+            "flops_per_token must be None (the runs' k), a number k > 0 for C = k·N·D, or a "
+            f"callable f(N) giving training FLOPs per token for C = f(N)·D; got {value!r}"
+        )
+    return float(value)
+
+
+def convention_text(k: float | Callable[[np.ndarray], np.ndarray]) -> str:
+    """How a budget splits into N and D, in words: ``"C = 6·N·D"`` for a number, the
+    callable's ``description`` (e.g. ``"C under the sweep's chinchilla convention (family
+    shape rule)"``), or ``"C = f(N)·D with f = <name>"`` for another callable."""
+    if not callable(k):
+        return f"C = {float(k):g}·N·D"
+    text = getattr(k, "description", None)
+    if isinstance(text, str) and text:
+        return text
+    return f"C = f(N)·D with f = {getattr(k, '__name__', type(k).__name__)}"
+
+
 @dataclass
 class _Problem:
     """The data of one fit in the optimiser's centred log coordinates."""

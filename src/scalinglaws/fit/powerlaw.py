@@ -414,8 +414,14 @@ def bootstrap_summary(
                 code="BOOTSTRAP_FAILURES",
                 severity="warning" if failed > 0.05 * n else "info",
                 message=(
-                    f"{failed} of {n} bootstrap replicates could not be fitted and were left "
-                    "out of the intervals"
+                    f"the law ({', '.join(law_fields)}) could not be fitted in {failed} of {n} "
+                    "bootstrap replicates; those are left out of its intervals (and of the "
+                    "losses it predicts)"
+                    + (
+                        ", while the other quantities use every replicate where they are defined"
+                        if any(k not in law_fields for k in arrays)
+                        else ""
+                    )
                 ),
                 data={"failed": failed, "replicates": n},
             )

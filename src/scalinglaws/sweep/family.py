@@ -20,16 +20,22 @@ Context ``n_ctx`` and vocabulary (256 bytes) are the same for every size; embedd
 and positions learned, as in ``sweep.model.GPT``; the MLP is 4·d_model wide.  Targets and
 reported sizes are non-embedding N (Kaplan et al. 2020 §3.1 find cleaner laws without
 embeddings); the total (embedding + non-embedding) is reported next to it.
+
+:class:`FamilyFlops` (``family.flops_function(convention)``) is the family's training FLOPs per
+token as a smooth function f(N) of non-embedding N, so that a budget C splits as C = f(N)·D
+under the sweep's own convention (used by the report for every approach's allocation).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scalinglaws.errors import PlanError
-from scalinglaws.flops import Architecture
+import numpy as np
+
+from scalinglaws.errors import PlanError, QuantityError
+from scalinglaws.flops import Architecture, check_convention, flops_per_token
 
 #: Deepest model the family builds.
 MAX_LAYERS = 1024
@@ -157,8 +163,162 @@ class ModelFamily:
         """The settings as plain values (the ``[family]`` table of a plan)."""
         return asdict(self)
 
+    def flops_function(self, convention: str = "chinchilla") -> FamilyFlops:
+        """The smooth FLOPs-per-token function f(N) of this family under ``convention``
+        (:class:`FamilyFlops`)."""
+        return FamilyFlops(self, convention)
+
+
+# ============================================================================ f(N) of a family
+#: Target sizes per decade at which the shape rule is sampled for the knots of FamilyFlops
+#: (every shape is a knot while consecutive widths differ by more than ~1.8% in N).
+KNOTS_PER_DECADE = 128
+#: Largest non-embedding N sampled for the knots; above it f is extended linearly in log-log.
+KNOTS_MAX_N = 1e15
+
+
+def _pool_adjacent_violators(y: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence nearest ``y`` in least squares (isotonic regression by
+    pooling adjacent violators, equal weights)."""
+    values: list[float] = []
+    counts: list[int] = []
+    for v in y.tolist():
+        values.append(v)
+        counts.append(1)
+        while len(values) > 1 and values[-2] > values[-1]:
+            n = counts[-2] + counts[-1]
+            values[-2] = (values[-2] * counts[-2] + values[-1] * counts[-1]) / n
+            counts[-2] = n
+            values.pop()
+            counts.pop()
+    return np.repeat(values, counts)
+
+
+@dataclass(frozen=True)
+class FamilyFlops:
+    """Training FLOPs per token f(N) of the family's model of N non-embedding parameters,
+    under a FLOP convention of :mod:`scalinglaws.flops`, made smooth for minimisers.
+
+    The shape rule gives discrete shapes, so f(family.nearest(N)) is a step function of N,
+    which trips numeric minimisers (the allocation argmin_N L(N, C/f(N)) of
+    :func:`scalinglaws.allocate.allocate`).  This f is instead the **monotone cubic
+    interpolation** (PCHIP, Fritsch & Carlson 1980; ``scipy.interpolate.PchipInterpolator``)
+    of log f against log N through the family's *canonical* shapes — the shapes the rule
+    returns for their own parameter count, ``nearest(N(shape)) == shape``, with
+    f = :func:`scalinglaws.flops.flops_per_token` (e.g. ``"chinchilla"``, Hoffmann et al. 2022
+    App. F) — sampled at :data:`KNOTS_PER_DECADE` target sizes per decade from the smallest
+    model to :data:`KNOTS_MAX_N`.  So:
+
+    * f(N) is exact (to rounding) at every canonical shape, which includes every model a
+      sweep of small models trains except the few just below a change of depth (there the
+      next depth's shapes are a few percent cheaper per token);
+    * f is continuous with a continuous derivative, and non-decreasing: if the knots ever
+      decrease, log f is first replaced by its isotonic regression (pool adjacent violators);
+    * outside the knots log f is extended linearly with the slope of the two end knots.
+
+    ``C = f(N)·D`` is then the sweep's own convention for every N, not only the trained ones;
+    N counts non-embedding parameters (the ``N`` column of a sweep's ``runs.csv``).
+
+    Where the depth changes, a model one layer deeper is narrower at equal N and so cheaper per
+    token when embeddings and logits weigh much (small models), and f rises slowly across the
+    change: for the demo family (n_ctx 64, head_dim 4, vocabulary 256, "chinchilla") its
+    log-log slope falls from ~0.75 to ~0.4 between one and two layers (N ≈ 38k–47k).  Along a
+    budget, L(N, C/f(N)) can then have two minima, and the compute-optimal N*(C) jumps across
+    that stretch: a property of the family's FLOP accounting, which this f keeps, not of the
+    interpolation.
+    """
+
+    family: ModelFamily
+    convention: str = "chinchilla"
+    _log_n: np.ndarray = field(init=False, repr=False, compare=False)
+    _log_f: np.ndarray = field(init=False, repr=False, compare=False)
+    _anchors: np.ndarray = field(init=False, repr=False, compare=False)
+    _coefs: np.ndarray = field(init=False, repr=False, compare=False)
+    _pooled: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from scipy.interpolate import PchipInterpolator
+
+        if not isinstance(self.family, ModelFamily):
+            raise QuantityError(
+                f"FamilyFlops needs a ModelFamily, got {type(self.family).__name__}; build one "
+                "with ModelFamily(n_ctx=..., head_dim=..., aspect_ratio=..., vocab_size=...)."
+            )
+        object.__setattr__(self, "convention", check_convention(self.convention))
+        smallest = self.family.smallest().params().non_embedding
+        decades = math.log10(KNOTS_MAX_N / smallest)
+        targets = np.geomspace(smallest, KNOTS_MAX_N, int(math.ceil(decades * KNOTS_PER_DECADE)))
+        knots: dict[int, float] = {}
+        for target in targets:
+            arch = self.family.nearest(float(target))
+            n = arch.params().non_embedding
+            if n in knots or self.family.nearest(n) != arch:
+                continue
+            knots[n] = flops_per_token(arch, self.convention)
+        n_sorted = np.array(sorted(knots), dtype=float)
+        log_f = np.log([knots[int(n)] for n in n_sorted])
+        pooled = _pool_adjacent_violators(log_f)
+        log_n = np.log(n_sorted)
+        pchip = PchipInterpolator(log_n, pooled)
+        # one cubic per interval (Horner in x - anchor), plus a linear piece on each side
+        slope_lo = (pooled[1] - pooled[0]) / (log_n[1] - log_n[0])
+        slope_hi = (pooled[-1] - pooled[-2]) / (log_n[-1] - log_n[-2])
+        left = np.array([[0.0], [0.0], [slope_lo], [pooled[0]]])
+        right = np.array([[0.0], [0.0], [slope_hi], [pooled[-1]]])
+        coefs = np.hstack([left, np.asarray(pchip.c, dtype=float), right])
+        anchors = np.concatenate([[log_n[0]], log_n, [log_n[-1]]])
+        object.__setattr__(self, "_log_n", log_n)
+        object.__setattr__(self, "_log_f", pooled)
+        object.__setattr__(self, "_anchors", anchors)
+        object.__setattr__(self, "_coefs", coefs)
+        object.__setattr__(self, "_pooled", int(np.sum(np.abs(pooled - log_f) > 1e-12)))
+
+    def __call__(self, N: Any) -> Any:
+        """f(N) in FLOPs per token for N non-embedding parameters (arrays in, arrays out;
+        a float for a scalar)."""
+        n = np.asarray(N, dtype=float)
+        ok = (n > 0) & (n < np.inf)
+        if not ok.all():
+            raise QuantityError(
+                "FLOPs per token f(N) needs finite parameter counts N greater than 0, got "
+                f"{float(np.ravel(n)[~np.ravel(ok)][0])!r}."
+            )
+        x = np.log(n)
+        piece = np.searchsorted(self._log_n, x, side="right")
+        dx = x - self._anchors[piece]
+        c = self._coefs[:, piece]
+        out = np.exp(((c[0] * dx + c[1]) * dx + c[2]) * dx + c[3])
+        return float(out) if out.ndim == 0 else out
+
+    @property
+    def knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, f) at the knots: the canonical shapes' non-embedding N and FLOPs per token
+        (after the isotonic repair, if any was needed)."""
+        return np.exp(self._log_n), np.exp(self._log_f)
+
+    @property
+    def description(self) -> str:
+        """The convention in words, for a Fit's ``method`` and a report."""
+        return f"C under the sweep's {self.convention} convention (family shape rule)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """What defines f, as plain values (for JSON)."""
+        return {
+            "description": self.description,
+            "formula": "C = f(N)·D, N non-embedding parameters",
+            "convention": self.convention,
+            "family": self.family.to_dict(),
+            "interpolation": "monotone cubic (PCHIP) of log f against log N through the "
+            "family's canonical shapes; linear in log-log outside them",
+            "knots": int(self._log_n.size),
+            "knots_adjusted": self._pooled,
+        }
+
 
 __all__ = [
+    "KNOTS_MAX_N",
+    "KNOTS_PER_DECADE",
+    "FamilyFlops",
     "MAX_LAYERS",
     "MAX_SIZE_ERROR",
     "ModelFamily",
