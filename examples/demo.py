@@ -76,6 +76,9 @@ def fit_sweep(source: Path, out: Path, n_bootstrap: int) -> None:
         f"{format_value(data['N_range'][1], 'count')} non-embedding parameters, "
         f"C up to {format_value(data['C_range'][1], 'flops')} FLOPs"
     )
+    convention = nb["settings"].get("compute_convention")
+    if convention:
+        print(f"compute: {convention}")
     level = f"{100 * nb['settings']['level']:g}%"
     print(f"\nexponent a in N* ∝ C^a, with {level} bootstrap intervals ({n_bootstrap} replicates):")
     for _, fit in sorted(nb["fits"].items()):
@@ -87,6 +90,11 @@ def fit_sweep(source: Path, out: Path, n_bootstrap: int) -> None:
         print(f"  {fit['title']:<62} a = {shown}")
     for approach, reason in nb["not_fitted"].items():
         print(f"  approach {approach}: not fitted ({reason})")
+    print(
+        "(Approach 3's a = β/(α+β) holds where C ∝ N·D; at this scale embeddings, logits and "
+        "attention make FLOPs per token grow slower than N, so its frontier in the figures "
+        "departs from C^a.)"
+    )
     print("\ncompute-optimal allocation beyond the data:")
     print(f"  {'approach':<10}{'C (FLOPs)':>11}{'N*':>10}{'D*':>10}{'tokens/param':>14}{'L*':>8}")
     for row in nb["allocation"]:

@@ -191,7 +191,7 @@ def _flops_label(x: float, _pos: Any = None) -> str:
 
 
 def _plain_label(x: float, _pos: Any = None) -> str:
-    return f"{x:.3g}"
+    return format_quantity(x) if x >= 1e3 else f"{x:.3g}"
 
 
 _LABELLERS = {"count": _count_label, "flops": _flops_label, "plain": _plain_label}
@@ -1376,12 +1376,15 @@ def plot_presets(
     budgets: Sequence[float] = (),
     flops_per_token: float = 6.0,
     title: str | None = None,
+    fit_range: tuple[float, float] | None = None,
 ) -> Figure:
     """The allocation under every published preset on one axis: N*(C) (left) and tokens per
     parameter D*/N* (right), for Kaplan et al. 2020 (N* ∝ C^0.73, non-embedding N), Hoffmann
     et al. 2022 (Approach 1 through Table 3; Approach 3 as printed and unrounded), Besiroglu et
-    al. 2024 and Llama 3, plus ``fits`` (your own) drawn thicker.  ``models=True`` marks the
-    published models of :data:`PUBLISHED_MODELS`; ``budgets`` are drawn as vertical lines."""
+    al. 2024 and Llama 3, plus ``fits`` (your own) drawn thicker, over ``fit_range`` only
+    (default: all of ``C_range``) -- a fit drawn many decades beyond its data would dominate the
+    figure with a line nobody should read.  ``models=True`` marks the published models of
+    :data:`PUBLISHED_MODELS`; ``budgets`` are drawn as vertical lines."""
     from scalinglaws.allocate import allocate
     from scalinglaws.presets import get_preset, list_presets
 
@@ -1405,11 +1408,12 @@ def plot_presets(
         kw = {"color": colour, "ls": styles[variant % 4], "lw": 1.5}
         ax_n.plot(grid, a.N, label=preset_label(p), **kw)
         ax_t.plot(grid, a.tokens_per_param, **kw)
+    fit_grid = grid if fit_range is None else _geomspace(fit_range[0], fit_range[1], 120)
     for j, fit in enumerate(fit_list):
-        n, d = frontier_curve(fit, grid, flops_per_token)
+        n, d = frontier_curve(fit, fit_grid, flops_per_token)
         kw = {"color": "black", "ls": styles[j % 4], "lw": 2.6}
-        ax_n.plot(grid, n, label=_label_of(fit), **kw)
-        ax_t.plot(grid, d / n, **kw)
+        ax_n.plot(fit_grid, n, label=_label_of(fit), **kw)
+        ax_t.plot(fit_grid, d / n, **kw)
     if models:
         mlist = PUBLISHED_MODELS if models is True else models
         for i, m in enumerate(mlist):

@@ -878,7 +878,13 @@ def _draw_figures(
         "your fits (Kaplan et al. count non-embedding parameters); dotted lines mark the "
         "requested budgets.",
         lambda: plots.plot_presets(
-            preset_names, C_range=(c_lo, c_hi), fits=fits, budgets=an.budgets, flops_per_token=k
+            preset_names,
+            C_range=(c_lo, c_hi),
+            fits=fits,
+            budgets=an.budgets,
+            flops_per_token=k,
+            # your fits: over the data and up to 3x beyond the largest budget, no farther
+            fit_range=(c_lo * 10, max([*an.budgets, c_lo * 100]) * 3),
         ),
     )
     return files, captions, pngs

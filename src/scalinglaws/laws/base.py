@@ -81,9 +81,8 @@ class Law:
         return {
             f.name: float(getattr(self, f.name))
             for f in dataclasses.fields(self)  # type: ignore[arg-type]
-            if isinstance(getattr(self, f.name), (int, float)) and not isinstance(
-                getattr(self, f.name), bool
-            )
+            if isinstance(getattr(self, f.name), (int, float))
+            and not isinstance(getattr(self, f.name), bool)
         }
 
     def _check_kwargs(self, given: dict[str, Any]) -> None:
