@@ -18,8 +18,8 @@ HOFFMANN = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
 
 def test_chinchilla_law_value_by_hand():
     # 1.69 + 406.4 / 70e9**0.34 + 410.7 / 1.4e12**0.28, computed term by term.
-    expected = 1.69 + 406.4 * math.exp(-0.34 * math.log(70e9)) + 410.7 * math.exp(
-        -0.28 * math.log(1.4e12)
+    expected = (
+        1.69 + 406.4 * math.exp(-0.34 * math.log(70e9)) + 410.7 * math.exp(-0.28 * math.log(1.4e12))
     )
     assert HOFFMANN(N=70e9, D=1.4e12) == pytest.approx(expected, rel=1e-14)
     assert isinstance(HOFFMANN(N=70e9, D=1.4e12), float)
