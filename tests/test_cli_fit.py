@@ -322,3 +322,77 @@ def test_backtest_approach_auto_compares_with_the_standard_recipe(isoflop_csv, c
     assert "standard recipe (Approach 3" in out
     assert "auto / standard =" in out
     assert "the automatic fit on the runs below the cut" in out
+
+
+def test_predict_from_a_bootstrapped_fit_prints_intervals(grid_csv, tmp_path, capsys):
+    out_json = tmp_path / "fit.json"
+    columns = ["--columns", COLUMNS]
+    code, _, err = run(["fit", grid_csv, *columns, "--bootstrap", "30", "--json", out_json], capsys)
+    assert code == 0, err
+    code, out, err = run(
+        [
+            "predict",
+            "--fit",
+            out_json,
+            "--params",
+            "1B",
+            "--tokens",
+            "20B",
+            "--json",
+            "--level",
+            "0.9",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    row = record["rows"][0]
+    assert record["level"] == 0.9 and "parameter uncertainty only" in record["interval"]
+    assert row["L_low"] < row["L"] < row["L_high"]
+    # the interval is the replicates' percentile interval, computed independently here
+    fit = Fit.from_json(out_json.read_text())
+    draws = [float(r(N=1e9, D=20e9)) for r in fit.replicate_laws()]
+    assert len(draws) >= 25
+    assert row["L_low"] == pytest.approx(np.percentile(draws, 5), rel=1e-12)
+    assert row["L_high"] == pytest.approx(np.percentile(draws, 95), rel=1e-12)
+    # the truth the runs were drawn from lies inside
+    assert row["L_low"] < float(HOFFMANN(N=1e9, D=20e9)) < row["L_high"]
+
+
+def test_predict_from_an_auto_fit_uses_its_calibrated_intervals(isoflop_csv, tmp_path, capsys):
+    out_json = tmp_path / "auto.json"
+    code, _, err = run(
+        [
+            "fit",
+            isoflop_csv,
+            "--columns",
+            "N=params,C=flops,L=loss",
+            "--approach",
+            "auto",
+            "--candidates",
+            "chinchilla,frontier",
+            "--bootstrap",
+            "10",
+            "--json",
+            out_json,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    code, out, err = run(["predict", "--fit", out_json, "--compute", "1e22", "--json"], capsys)
+    assert code == 0, err
+    record = json.loads(out)
+    row = record["rows"][0]
+    assert "out-of-sample" in record["interval"]
+    assert row["L_low"] <= row["L"] <= row["L_high"]
+    from scalinglaws.fit.auto import AutoFitResult
+
+    opt = AutoFitResult.from_fit(Fit.from_json(out_json.read_text())).optimum(1e22)
+    assert row["N"] == pytest.approx(opt["N_opt"]) and row["L_high"] == pytest.approx(
+        opt["L_opt_high"]
+    )
+
+
+def test_predict_level_is_checked(capsys):
+    code, _, err = run(["predict", "--params", "7B", "--tokens", "1T", "--level", "2"], capsys)
+    assert code == 2 and "--level must be a number between 0 and 1" in one_error(err)

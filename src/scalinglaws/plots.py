@@ -535,28 +535,7 @@ def frontier_curve(
 
 
 def _replicate_laws(fit: Any) -> list[Law]:
-    import dataclasses
-
-    samples = (fit.extra or {}).get("bootstrap_params") or {}
-    if not samples:
-        return []
-    law = fit.law
-    fixed = {
-        f.name: getattr(law, f.name)
-        for f in dataclasses.fields(law)  # type: ignore[arg-type]
-        if f.name not in samples
-    }
-    n = len(next(iter(samples.values())))
-    out = []
-    for i in range(n):
-        values = {k: v[i] for k, v in samples.items()}
-        if any(v is None or not math.isfinite(float(v)) for v in values.values()):
-            continue
-        try:
-            out.append(type(law)(**values, **fixed))
-        except Exception:  # noqa: BLE001 - an unusable replicate is skipped, as in the fit
-            continue
-    return out
+    return fit.replicate_laws()
 
 
 def frontier_band(

@@ -227,10 +227,23 @@ def _predict(
     fit_path: str | None,
     flops_per_token: str,
     as_json: bool,
+    level_text: str | None = None,
 ) -> None:
     from scalinglaws.allocate import allocate
     from scalinglaws.presets import Preset
 
+    level = None
+    if level_text is not None:
+        try:
+            level = float(level_text)
+        except ValueError:
+            level = math.nan
+        if not 0 < level < 1:
+            raise DataError(
+                f"--level must be a number between 0 and 1 (e.g. 0.8), got {level_text!r}"
+            )
+        if law is not None:
+            raise DataError("--level applies to a saved fit (--fit FIT.json), not to a preset")
     raw = {"N": params, "D": tokens, "C": compute, "S": steps}
     given = {key: _list(text, _FLAGS[key]) for key, text in raw.items() if text is not None}
     if not given:
@@ -286,27 +299,115 @@ def _predict(
             f"the fitted law '{fitted_law.name}' takes ({takes}); give "
             + " and ".join(_FLAGS[x] for x in fitted_law.variables)
         )
+    band = None
+    if not isinstance(src.target, Preset):
+        band = _fit_band(src.target, v, variables, chosen, k, level)
+        if band is not None and band.get("N") is not None:  # auto: its own optimum
+            v["N"], v["D"], L = band["N"], band["D"], band["L"]
     cols = [x for x in ("C", "N", "D", "S") if x in v]
     rows = [{x: float(v[x][i]) for x in cols} | {"L": float(L[i])} for i in range(len(L))]
+    if band is not None:
+        for i, r in enumerate(rows):
+            r["L_low"], r["L_high"] = float(band["low"][i]), float(band["high"][i])
     if as_json:
-        emit_json(
-            {
-                "source": src.label,
-                "law": formula,
-                "flops_per_token": k,
-                "n_counts": src.n_counts,
-                "rows": [{key: _json_num(val) for key, val in r.items()} for r in rows],
-            }
-        )
+        out = {
+            "source": src.label,
+            "law": formula,
+            "flops_per_token": k,
+            "n_counts": src.n_counts,
+            "rows": [{key: _json_num(val) for key, val in r.items()} for r in rows],
+        }
+        if band is not None:
+            out |= {"level": band["level"], "interval": band["words"]}
+        emit_json(out)
         return
     heads = {"C": "C (FLOPs)", "N": "N (params)", "D": "D (tokens)", "S": "S (steps)"}
     fmt = {"C": _c, "N": _q, "D": _q, "S": _q}
+    extra_heads = [] if band is None else [f"{100 * band['level']:g}% interval"]
     print_table(
-        [[fmt[x](r[x]) for x in cols] + [_l(r["L"])] for r in rows],
-        [heads[x] for x in cols] + ["L (nats/token)"],
+        [
+            [fmt[x](r[x]) for x in cols]
+            + [_l(r["L"])]
+            + ([] if band is None else [f"[{_l(r['L_low'])}, {_l(r['L_high'])}]"])
+            for r in rows
+        ],
+        [heads[x] for x in cols] + ["L (nats/token)"] + extra_heads,
         title=f"Predicted loss — {src.label}: {formula}",
-        caption=src.caption + note + (f"  C = {k:g}·N·D." if "C" in cols else ""),
+        caption=src.caption
+        + note
+        + (f"  C = {k:g}·N·D." if "C" in cols else "")
+        + ("" if band is None else f"  Interval: {band['words']}."),
     )
+
+
+def _fit_band(
+    fit: Any,
+    v: dict[str, np.ndarray],
+    variables: tuple[str, ...],
+    chosen: Any,
+    k: float,
+    level: float | None,
+) -> dict[str, Any] | None:
+    """Intervals for the predicted losses of a saved fit: for an automatic fit
+    (``--approach auto``), its prediction intervals calibrated for extrapolation (and, for
+    --compute alone, its own compute-optimal N*, D*); for a bootstrapped fit, the percentile
+    interval of the replicate laws' predictions (parameter uncertainty only).  None when the
+    fit carries no bootstrap."""
+    from scalinglaws.allocate import allocate
+
+    if fit.approach == "auto":
+        from scalinglaws.fit.auto import AutoFitResult
+
+        auto = AutoFitResult.from_fit(fit)
+        lev = auto.level if level is None else level
+        words = (
+            "bootstrap replicates combined with the nested backtest's out-of-sample errors, "
+            "widened with the distance beyond the data"
+        )
+        if variables == ("C",):
+            opts = [auto.optimum(float(c), lev) for c in v["C"]]
+            return {
+                "N": np.array([o["N_opt"] for o in opts]),
+                "D": np.array([o["D_opt"] for o in opts]),
+                "L": np.array([o["L_opt"] for o in opts]),
+                "low": np.array([o["L_opt_low"] for o in opts]),
+                "high": np.array([o["L_opt_high"] for o in opts]),
+                "level": lev,
+                "words": words,
+            }
+        if set(variables) != {"N", "D"}:
+            return None
+        pred = auto.predict_interval(v["N"], v["D"], lev)
+        return {
+            "low": np.atleast_1d(pred.low),
+            "high": np.atleast_1d(pred.high),
+            "level": lev,
+            "words": words,
+        }
+    reps = fit.replicate_laws()
+    if not reps:
+        return None
+    lev = fit.level if level is None else level
+    draws = []
+    for rep in reps:
+        with np.errstate(all="ignore"):
+            if chosen is not None:
+                draws.append(np.asarray(rep(**{x: v[x] for x in rep.variables}), dtype=float))
+            else:
+                draws.append(np.asarray(allocate(rep, C=v["C"], flops_per_token=k).L, float))
+    arr = np.array(draws)
+    tail = 50 * (1 - lev)
+    low, high = np.nanpercentile(arr, [tail, 100 - tail], axis=0)
+    return {
+        "low": np.atleast_1d(low),
+        "high": np.atleast_1d(high),
+        "level": lev,
+        "words": (
+            f"the {len(reps)} bootstrap replicates' predictions (parameter uncertainty only, not "
+            "out-of-sample error; 'scalinglaws fit --approach auto' gives intervals calibrated "
+            "for extrapolation)"
+        ),
+    }
 
 
 # ============================================================================ presets
@@ -505,12 +606,19 @@ def register(group: click.Group) -> None:
     @click.option("--tokens", default=None, help="Training tokens D: 1.4T.")
     @click.option("--compute", default=None, help="Training FLOPs C: 1e24.")
     @click.option("--steps", default=None, help="Minimum steps S_min (Kaplan's L(N, S)).")
+    @click.option(
+        "--level",
+        default=None,
+        help="Interval level for a fit saved with a bootstrap or by --approach auto "
+        "(default: the fit's own).",
+    )
     @_law_options
     def predict_command(
         params: str | None,
         tokens: str | None,
         compute: str | None,
         steps: str | None,
+        level: str | None,
         law: str | None,
         fit_path: str | None,
         flops_per_token: str,
@@ -523,7 +631,7 @@ def register(group: click.Group) -> None:
         scalinglaws predict --params 1B --law kaplan2020          # Kaplan's L(N)
         scalinglaws predict --fit fit.json --compute 1e24
         """
-        _predict(params, tokens, compute, steps, law, fit_path, flops_per_token, as_json)
+        _predict(params, tokens, compute, steps, law, fit_path, flops_per_token, as_json, level)
 
     @group.group("presets")
     def presets_group() -> None:

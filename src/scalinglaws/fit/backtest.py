@@ -23,7 +23,6 @@ log L − log L̂) and the equal-tailed percentiles of that predictive distribut
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,28 +322,7 @@ def _final_rows(runs: Runs) -> pd.DataFrame:
 
 
 def _replicate_laws(fit: Fit) -> list[Law]:
-    samples = fit.extra.get("bootstrap_params") or {}
-    if not samples:
-        return []
-    law = fit.law
-    names = {f.name for f in dataclasses.fields(law)}  # type: ignore[arg-type]
-    unknown = sorted(set(samples) - names)
-    if unknown:
-        raise FitError(
-            f"the fit's bootstrap samples name {unknown}, which are not constants of law "
-            f"'{law.name}' ({sorted(names)})"
-        )
-    n = {len(v) for v in samples.values()}
-    if len(n) != 1:
-        raise FitError("the fit's bootstrap samples have different lengths per constant")
-    base = {f.name: getattr(law, f.name) for f in dataclasses.fields(law)}  # type: ignore[arg-type]
-    out = []
-    for i in range(n.pop()):
-        values = {k: v[i] for k, v in samples.items()}
-        if any(x is None or not math.isfinite(float(x)) for x in values.values()):
-            continue
-        out.append(type(law)(**{**base, **{k: float(x) for k, x in values.items()}}))
-    return out
+    return fit.replicate_laws()
 
 
 def _safe_predict(predict: Any, law: Law, table: pd.DataFrame) -> np.ndarray:

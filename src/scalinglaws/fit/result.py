@@ -70,6 +70,42 @@ class Fit:
         """Evaluate the fitted law: ``fit.predict(N=..., D=...)``."""
         return self.law(**variables)
 
+    def replicate_laws(self) -> list[Law]:
+        """The law of every bootstrap replicate: the fitted law with the constants of
+        ``extra["bootstrap_params"]`` (one list per constant, NaN where a replicate failed);
+        failed or invalid replicates are skipped, and a fit without a bootstrap gives [].
+        Raises :class:`~scalinglaws.errors.FitError` when the samples name constants the law
+        does not have or have different lengths."""
+        import dataclasses
+
+        from scalinglaws.errors import FitError
+
+        samples = (self.extra or {}).get("bootstrap_params") or {}
+        if not samples:
+            return []
+        law = self.law
+        names = {f.name for f in dataclasses.fields(law)}  # type: ignore[arg-type]
+        unknown = sorted(set(samples) - names)
+        if unknown:
+            raise FitError(
+                f"the fit's bootstrap samples name {unknown}, which are not constants of law "
+                f"'{law.name}' ({sorted(names)})"
+            )
+        lengths = {len(v) for v in samples.values()}
+        if len(lengths) != 1:
+            raise FitError("the fit's bootstrap samples have different lengths per constant")
+        base = {f.name: getattr(law, f.name) for f in dataclasses.fields(law)}  # type: ignore[arg-type]
+        out = []
+        for i in range(lengths.pop()):
+            values = {k: v[i] for k, v in samples.items()}
+            if any(x is None or not math.isfinite(float(x)) for x in values.values()):
+                continue
+            try:
+                out.append(type(law)(**{**base, **{k: float(x) for k, x in values.items()}}))
+            except ValueError:  # a replicate outside the law's domain is skipped
+                continue
+        return out
+
     def diagnostic_codes(self) -> list[str]:
         return [d.code for d in self.diagnostics]
 
