@@ -60,14 +60,21 @@ def run_sweep(folder: Path) -> None:
 def fit_sweep(source: Path, out: Path, n_bootstrap: int) -> None:
     from scalinglaws.report import build_report, format_value
 
-    heading(f"2. Fitting the IsoFLOP sweep in {source.relative_to(ROOT)} by Approaches 1, 2, 3")
+    heading(f"2. Fitting the IsoFLOP sweep in {_shown(source)} by Approaches 1, 2, 3")
     print(
-        f"$ scalinglaws report {source.relative_to(ROOT)} -o {_shown(out)} --budgets {BUDGETS} "
+        f"$ scalinglaws report {_shown(source)} -o {_shown(out)} --budgets {BUDGETS} "
         f"--bootstrap {n_bootstrap}",
         flush=True,
     )
     t0 = time.perf_counter()
-    result = build_report(source, out, budgets=BUDGETS, n_bootstrap=n_bootstrap, seed=0)
+    shown = _shown(source)  # relative, as a user would type it, in the report too
+    result = build_report(
+        shown if Path(shown).exists() else source,
+        out,
+        budgets=BUDGETS,
+        n_bootstrap=n_bootstrap,
+        seed=0,
+    )
     nb = result.numbers
     data = nb["data"]
     print(
