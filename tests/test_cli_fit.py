@@ -396,3 +396,169 @@ def test_predict_from_an_auto_fit_uses_its_calibrated_intervals(isoflop_csv, tmp
 def test_predict_level_is_checked(capsys):
     code, _, err = run(["predict", "--params", "7B", "--tokens", "1T", "--level", "2"], capsys)
     assert code == 2 and "--level must be a number between 0 and 1" in one_error(err)
+
+
+# ----------------------------------------------------------------------------- approach 2 flags
+@pytest.fixture
+def uneven_isoflop_csv(tmp_path) -> Path:
+    """Exact Hoffmann losses at 6 budgets: the smallest (1e18) samples only 5 sizes around
+    its optimum, the largest (1e21) 9 sizes all 2-16x above it (its minimum is at the edge),
+    the others 9 sizes around it."""
+    rows = []
+    budgets = np.geomspace(1e18, 1e21, 6)
+    for i, c in enumerate(budgets):
+        n_opt = HOFFMANN.G * (c / 6) ** HOFFMANN.a
+        factors = np.geomspace(1 / 4, 4, 5 if i == 0 else 9)
+        if i == len(budgets) - 1:
+            factors = np.geomspace(2, 16, 9)
+        for n in n_opt * factors:
+            rows.append({"params": n, "flops": c, "loss": float(HOFFMANN(N=n, D=c / (6 * n)))})
+    path = tmp_path / "uneven.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def fit_record(path: Path, flags: list[str], capsys) -> dict:
+    code, out, err = run(["fit", path, "--approach", "2", *flags, "--json", "-"], capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def codes(record: dict) -> dict[str, str]:
+    return {d["code"]: d["message"] for d in record["diagnostics"]}
+
+
+def test_approach2_defaults_keep_every_budget(uneven_isoflop_csv, capsys):
+    record = fit_record(uneven_isoflop_csv, [], capsys)
+    assert record["method"]["profiles"].startswith("degree-2 polynomial of L in ln N")
+    assert record["method"]["budgets"].startswith("6 used of 6 fitted;")
+    assert "TOO_FEW_POINTS" not in codes(record)
+    assert codes(record)["EDGE_MINIMUM"].startswith("1 of 6 IsoFLOP profiles")
+
+
+def test_min_sizes_skips_the_sparse_budget(uneven_isoflop_csv, capsys):
+    record = fit_record(uneven_isoflop_csv, ["--min-sizes", "6"], capsys)
+    assert record["method"]["budgets"].startswith("5 used of 5 fitted, 1 skipped;")
+    assert codes(record)["TOO_FEW_POINTS"] == (
+        "skipped 1 budget(s) with fewer than 6 distinct model sizes (5 runs): C (sizes) 1e+18 (5)"
+    )
+    assert [p["C"] for p in record["extra"]["profiles"]][0] == pytest.approx(1e18 * 10**0.6)
+
+
+def test_profile_akima_is_the_estimators_spline_fit(uneven_isoflop_csv, capsys):
+    from scalinglaws.fit.isoflop import Approach2
+
+    record = fit_record(uneven_isoflop_csv, ["--profile", "akima"], capsys)
+    assert record["method"]["profiles"].startswith("Akima spline of ln L in ln N per budget")
+    api = Approach2(profile="akima").fit(load_runs(uneven_isoflop_csv))
+    assert record["derived"]["a"] == pytest.approx(api.derived["a"], rel=1e-9)
+    # the spline's minima differ from the parabola's: the flag reached the estimator
+    parabola = Approach2().fit(load_runs(uneven_isoflop_csv))
+    assert abs(api.derived["a"] - parabola.derived["a"]) > 1e-4
+
+
+def test_window_degree_drop_edge_and_offset_reach_the_estimator(uneven_isoflop_csv, capsys):
+    record = fit_record(uneven_isoflop_csv, ["--window", "2.5", "--degree", "3"], capsys)
+    assert record["method"]["profiles"] == (
+        "degree-3 polynomial of L in ln N per budget, minimum over the sampled sizes within a "
+        "factor 2.5 of the lowest loss"
+    )
+    record = fit_record(uneven_isoflop_csv, ["--drop-edge"], capsys)
+    assert record["method"]["budgets"].startswith("5 used of 6 fitted;")
+    assert "they were left out of the fits" in codes(record)["EDGE_MINIMUM"]
+    record = fit_record(uneven_isoflop_csv, ["--no-loss-offset"], capsys)
+    assert record["method"]["loss"].startswith("A·C^-alpha fitted")
+    assert record["params"]["E"] == 0
+
+
+def test_isoflop_budgets_leave_other_runs_out(uneven_isoflop_csv, capsys):
+    record = fit_record(uneven_isoflop_csv, ["--isoflop-budgets", "1e18,1e21"], capsys)
+    assert record["method"]["budgets"].startswith("2 used of 2 fitted;")
+    assert codes(record)["OUTSIDE_BUDGETS"].startswith("36 runs are not within a factor 1.05")
+
+
+def test_backtest_takes_the_approach2_flags(uneven_isoflop_csv, capsys):
+    argv = ["backtest", uneven_isoflop_csv, "--approach", "2", "--cut-quantile", "0.7"]
+    # 50 runs (5 at 1e18, then 9 a budget): the 0.7 quantile of their C is the 5th budget,
+    # 2.5e20, so the fit sees 5 budgets, the 5-size one skipped under --min-sizes 6
+    code, out, err = run([*argv, "--min-sizes", "6", "--json", "-"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["fit"]["method"]["budgets"].startswith("4 used of 4 fitted, 1 skipped")
+    code, out, err = run([*argv, "--json", "-"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["fit"]["method"]["budgets"].startswith("5 used of 5 fitted;")
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--profile", "akima"], "--profile does not apply to --approach 3; it applies to "
+         "--approach 2"),
+        (["--approach", "power", "--window", "3"], "--window does not apply to --approach "
+         "power; it applies to --approach 2"),
+        (["--approach", "1", "--min-sizes", "6"], "--min-sizes does not apply to --approach 1; "
+         "it applies to --approach 2"),
+        (["--drop-edge"], "--drop-edge does not apply to --approach 3; it applies to "
+         "--approach 2"),
+        (["--isoflop-budgets", "1e18"], "--isoflop-budgets does not apply to --approach 3; it "
+         "applies to --approach 2"),
+        (["--approach", "power", "--no-loss-offset"], "--no-loss-offset does not apply to "
+         "--approach power; it applies to --approach 1 or 2"),
+        (["--bin-tolerance", "0.1"], "--bin-tolerance does not apply to --approach 3; it "
+         "applies to --approach 2 or auto"),
+    ],
+)  # fmt: skip
+def test_approach2_flag_on_another_approach_is_refused(isoflop_csv, capsys, flags, message):
+    code, out, err = run(["fit", isoflop_csv, *flags], capsys)
+    assert code == 2
+    assert one_error(err) == f"error: {message}"
+    assert out == ""  # refused before the runs were read
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--profile", "akima", "--degree", "3"], "--degree sets the polynomial of --profile "
+         "poly; --profile akima fits a spline through each profile and takes no degree"),
+        (["--window", "0.5"], "--window must be greater than 1, got '0.5'"),
+        (["--degree", "3", "--min-sizes", "3"], "--min-sizes must be a whole number >= 4 (the "
+         "fewest sizes a degree-3 polynomial of L in ln N needs), got 3"),
+        (["--degree", "1"], "--degree must be a whole number >= 2 (2 = a parabola in log N), "
+         "got 1"),
+        (["--bin-tolerance", "1.5"], "--bin-tolerance must be at least 0 and below 1 (a "
+         "relative difference in C, e.g. 0.05), got '1.5'"),
+        (["--profile", "spline"], "Invalid value for '--profile': 'spline' is not one of "
+         "'poly', 'akima'"),
+    ],
+)  # fmt: skip
+def test_bad_approach2_values_name_their_flag(isoflop_csv, capsys, flags, message):
+    code, _, err = run(["fit", isoflop_csv, "--approach", "2", *flags], capsys)
+    assert code == 2
+    assert one_error(err).startswith(f"error: {message}")
+
+
+def test_profile_choices_are_the_estimators():
+    from scalinglaws.cli.fitting import _PROFILES
+    from scalinglaws.fit.isoflop import PROFILE_METHODS
+
+    assert tuple(_PROFILES) == tuple(PROFILE_METHODS)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--level", "95"], "error: --level must be between 0 and 1, got '95'"),
+        (["--bin-tolerance", "x"], "error: --bin-tolerance must be a number, got 'x'"),
+        (["--flops-per-token", "-6"], "error: --flops-per-token"),
+    ],
+)
+def test_shared_options_parse_alike_in_fit_and_plot(isoflop_csv, tmp_path, capsys, flags, message):
+    """--level, --bin-tolerance, --flops-per-token are one definition with one parser."""
+    for argv in (
+        ["fit", isoflop_csv, "--approach", "2"],
+        ["plot", "isoflop", isoflop_csv, "-o", tmp_path / "iso.png"],
+    ):
+        code, _, err = run([*argv, *flags], capsys)
+        assert code == 2
+        assert one_error(err).startswith(message), argv
+    assert not (tmp_path / "iso.png").exists()

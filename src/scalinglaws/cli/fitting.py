@@ -13,7 +13,28 @@ from typing import Any
 
 import click
 
-from scalinglaws.errors import DataError, ScalingLawsWarning, UnknownNameError, did_you_mean
+from scalinglaws.cli.options import (
+    bin_tolerance_option,
+    bootstrap_option,
+    columns_option,
+    drop_highest_option,
+    flops_per_token_option,
+    level_option,
+    min_sizes_option,
+    parse_bin_tolerance,
+    parse_flops_per_token,
+    parse_level,
+    parse_number,
+    seed_option,
+    with_options,
+)
+from scalinglaws.errors import (
+    DataError,
+    ScalingLawsError,
+    ScalingLawsWarning,
+    UnknownNameError,
+    did_you_mean,
+)
 
 # approach -> (module, class); imported lazily so `scalinglaws --help` stays fast.
 APPROACHES: dict[str, tuple[str, str]] = {
@@ -30,7 +51,8 @@ def build_estimator(approach: str, **options: Any) -> Any:
 
     ``options`` whose value is ``None`` are left to the estimator's defaults; an option the
     estimator does not take raises :class:`DataError` naming the flag and the approaches it
-    applies to.
+    applies to.  An error of the estimator's own checks that names an option (``"min_sizes
+    must be ..."``) is re-raised naming the flag instead (``"--min-sizes must be ..."``).
     """
     key = approach_key(approach)
     import importlib
@@ -43,14 +65,33 @@ def build_estimator(approach: str, **options: Any) -> Any:
         if value is None:
             continue
         if arg not in accepted:
-            flag = "--" + arg.replace("_", "-")
+            flag = _flag(arg, value)
             takers = [a for a in APPROACHES if _accepts(a, arg)]
             raise DataError(
                 f"{flag} does not apply to --approach {key}"
                 + (f"; it applies to --approach {' or '.join(takers)}" if takers else "")
             )
         kwargs[arg] = value
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ScalingLawsError as exc:
+        text = str(exc)
+        for arg, value in kwargs.items():
+            if text.startswith(arg + " "):
+                raise type(exc)(_flag(arg, value) + text[len(arg) :]) from None
+        raise
+
+
+#: Estimator arguments whose flag is not the argument's name.
+_FLAG_NAMES = {"n_bootstrap": "--bootstrap"}
+
+
+def _flag(arg: str, value: Any = None) -> str:
+    """The command-line flag that sets the estimator argument ``arg`` to ``value``
+    (``loss_offset=False`` comes from ``--no-loss-offset``)."""
+    if arg in _FLAG_NAMES:
+        return _FLAG_NAMES[arg]
+    return ("--no-" if value is False else "--") + arg.replace("_", "-")
 
 
 def approach_key(approach: str) -> str:
@@ -78,93 +119,128 @@ def _accepts(approach: str, arg: str) -> bool:
 # ============================================================================ shared options
 def _load_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options every command that reads a runs table shares."""
-    options = [
-        click.argument("runs_file", metavar="RUNS", type=click.Path(dir_okay=True)),
-        click.option(
-            "--columns",
-            default=None,
-            help='Map your column names: "N=Model Size,C=Training FLOP" (keys N, D, C, L, '
-            "run_id, step, group, seed), or a .yaml/.toml/.json file holding the mapping.",
-        ),
-        click.option(
-            "--drop-highest",
-            type=click.IntRange(min=0),
-            default=0,
-            show_default=True,
-            help="Drop the K rows with the highest loss (Besiroglu et al. 2024 drop 5).",
-        ),
-        click.option("--final-only", is_flag=True, help="Keep each run's final checkpoint only."),
-        click.option(
-            "--min-fraction",
-            default="0",
-            show_default=True,
-            help="Drop checkpoints before this fraction of their run's final tokens D.",
-        ),
-        click.option(
-            "--flops-per-token",
-            default="6",
-            show_default=True,
-            help="k in C = k·N·D, used to derive the missing one of N, D, C.",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return with_options(
+        fn,
+        [
+            click.argument("runs_file", metavar="RUNS", type=click.Path(dir_okay=True)),
+            columns_option(),
+            drop_highest_option(),
+            click.option(
+                "--final-only", is_flag=True, help="Keep each run's final checkpoint only."
+            ),
+            click.option(
+                "--min-fraction",
+                default="0",
+                show_default=True,
+                help="Drop checkpoints before this fraction of their run's final tokens D.",
+            ),
+            flops_per_token_option(),
+        ],
+    )
 
 
 def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Estimator options shared by `fit` and `backtest`."""
-    options = [
-        click.option(
-            "--approach",
-            default="3",
-            show_default=True,
-            help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves), "
-            "power (one-variable power law) or auto (candidate laws weighted by a nested "
-            "backtest, with intervals calibrated for extrapolation).",
-        ),
-        click.option(
-            "--candidates",
-            default=None,
-            help="Approach auto: candidate models, comma-separated (default: all of "
-            "chinchilla, chinchilla-constrained, kaplan, isoflop-frontier, compute-frontier).",
-        ),
-        click.option("--law", default=None, help="Law fitted by approach 3 (default chinchilla)."),
-        click.option(
-            "--objective",
-            default=None,
-            help="Objective on log L: huber (the default) or another the approach offers.",
-        ),
-        click.option("--delta", default=None, help="Huber delta (default 1e-3)."),
-        click.option(
-            "--bin-tolerance",
-            default=None,
-            help="Approach 2: relative tolerance for runs to share a FLOP budget.",
-        ),
-        click.option(
-            "--degree", type=int, default=None, help="Approach 2: degree of the IsoFLOP fit."
-        ),
-        click.option(
-            "--variable", default=None, help="Approach power: the variable, N, D or C (default C)."
-        ),
-        click.option(
-            "--frontier",
-            is_flag=True,
-            help="Approach power: fit only the lower envelope of (x, L), as Kaplan et al. do.",
-        ),
-        click.option(
-            "--bootstrap",
-            "n_bootstrap",
-            type=click.IntRange(min=0),
-            default=0,
-            show_default=True,
-            help="Bootstrap replicates (whole runs resampled) for standard errors and intervals.",
-        ),
-        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    """Estimator options shared by `fit` and `backtest`.  Each is passed to the estimator
+    under its own name (``--min-sizes`` as ``min_sizes``) only when given, so an approach's
+    own default applies otherwise, and :func:`build_estimator` refuses it for an approach
+    that does not take it."""
+    return with_options(
+        fn,
+        [
+            click.option(
+                "--approach",
+                default="3",
+                show_default=True,
+                help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves), "
+                "power (one-variable power law) or auto (candidate laws weighted by a nested "
+                "backtest, with intervals calibrated for extrapolation).",
+            ),
+            click.option(
+                "--candidates",
+                default=None,
+                help="Approach auto: candidate models, comma-separated (default: all of "
+                "chinchilla, chinchilla-constrained, kaplan, isoflop-frontier, compute-frontier).",
+            ),
+            click.option(
+                "--law", default=None, help="Law fitted by approach 3 (default chinchilla)."
+            ),
+            click.option(
+                "--objective",
+                default=None,
+                help="Objective on log L: huber (the default) or another the approach offers.",
+            ),
+            click.option("--delta", default=None, help="Huber delta (default 1e-3)."),
+            # ---- Approach 2 (IsoFLOP profiles)
+            click.option(
+                "--profile",
+                type=click.Choice(_PROFILES, case_sensitive=False),
+                default=None,
+                help="Approach 2: how each IsoFLOP profile's minimum is found: poly (a "
+                "polynomial of L in ln N, see --degree; Hoffmann et al. 2022) or akima (an "
+                "Akima spline of ln L in ln N; Porian et al. 2024); default poly.",
+            ),
+            click.option(
+                "--degree",
+                type=int,
+                default=None,
+                help="Approach 2 with --profile poly: degree of the polynomial fitted to each "
+                "profile, 2 to 6 (default 2, Hoffmann's parabola).",
+            ),
+            click.option(
+                "--window",
+                default=None,
+                help="Approach 2: fit each profile only on the sizes within this factor (> 1, "
+                "e.g. 3) of its lowest-loss size, for valleys too wide or lopsided for one "
+                "parabola (default: every size).",
+            ),
+            bin_tolerance_option(
+                "Approaches 2 and auto", "default 0.05 for approach 2, 0.2 for auto"
+            ),
+            click.option(
+                "--isoflop-budgets",
+                default=None,
+                help="Approach 2: the sweep's FLOP budgets, comma-separated (e.g. "
+                "6e18,1e19,3e19); runs join the nearest within --bin-tolerance, and runs near "
+                "none are left out with an OUTSIDE_BUDGETS warning (default: budgets found "
+                "by clustering C).",
+            ),
+            min_sizes_option("default: degree + 1, or 3 with --profile akima"),
+            click.option(
+                "--drop-edge",
+                is_flag=True,
+                default=None,
+                help="Approach 2: leave budgets whose minimum lies at the edge of the sampled "
+                "sizes out of the power-law fits (default: keep them; they are always "
+                "flagged EDGE_MINIMUM).",
+            ),
+            click.option(
+                "--loss-offset/--no-loss-offset",
+                default=None,
+                help="Approaches 1 and 2: fit L*(C) = E + A·C^-alpha, or with --no-loss-offset "
+                "the pure power law A·C^-alpha (default: with E, which approach 2 drops when "
+                "fewer than 4 budgets are fitted).",
+            ),
+            # ---- approach power
+            click.option(
+                "--variable",
+                default=None,
+                help="Approach power: the variable, N, D or C (default C).",
+            ),
+            click.option(
+                "--frontier",
+                is_flag=True,
+                default=None,
+                help="Approach power: fit only the lower envelope of (x, L), as Kaplan et al. do.",
+            ),
+            bootstrap_option(default=0),
+            seed_option(),
+        ],
+    )
+
+
+#: The IsoFLOP profile fits of Approach 2 (``scalinglaws.fit.isoflop.PROFILE_METHODS``),
+#: named here so that `scalinglaws --help` does not import the estimator.
+_PROFILES = ("poly", "akima")
 
 
 @contextmanager
@@ -182,24 +258,6 @@ def _reported_warnings() -> Iterator[None]:
                     warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
-def _number(text: str, flag: str, low: float | None = None, high: float | None = None) -> float:
-    """Parse a plain number given to ``flag``; ``low < x < high`` when bounds are given."""
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise DataError(f"{flag} must be a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise DataError(f"{flag} must be a finite number, got {text!r}")
-    if (low is not None and value <= low) or (high is not None and value >= high):
-        rng = (
-            f"between {low:g} and {high:g}"
-            if low is not None and high is not None
-            else f"greater than {low:g}"
-        )
-        raise DataError(f"{flag} must be {rng}, got {text!r}")
-    return value
-
-
 def _load(
     runs_file: str,
     columns: str | None,
@@ -212,15 +270,14 @@ def _load(
     """Load the runs and print what was read: rows, column mapping, convention, filters
     (to stderr when stdout is reserved for JSON)."""
     from scalinglaws.runs import load_runs
-    from scalinglaws.units import parse_quantity
 
-    fraction = _number(min_fraction, "--min-fraction")
+    fraction = parse_number(min_fraction, "--min-fraction")
     if not 0 <= fraction < 1:
         raise DataError(
             f"--min-fraction must be in [0, 1) (a fraction of each run's final tokens), "
             f"got {min_fraction!r}"
         )
-    k = parse_quantity(flops_per_token, what="--flops-per-token")
+    k = parse_flops_per_token(flops_per_token)
     runs = load_runs(
         runs_file,
         columns=columns,
@@ -238,18 +295,30 @@ def _load(
 
 
 def _estimator(options: dict[str, Any], level: float, budgets: list[float] | None) -> Any:
-    """Build the estimator from the command's estimator flags (``approach``, ``law``, ...)."""
-    from scalinglaws.units import parse_quantity
+    """Build the estimator from the command's estimator flags (``approach``, ``law``, ...);
+    the flags given as text are parsed here, each error naming its flag."""
+    from scalinglaws.units import parse_quantities, parse_quantity
 
     opts = dict(options)
     approach = opts.pop("approach")
     if opts.get("delta") is not None:
         opts["delta"] = parse_quantity(opts["delta"], what="--delta")
-    if opts.get("bin_tolerance") is not None:
-        opts["bin_tolerance"] = _number(opts["bin_tolerance"], "--bin-tolerance")
-    if not opts.get("frontier"):
-        opts["frontier"] = None  # only passed when asked for
-    return build_estimator(approach, **opts, level=level, budgets=budgets)
+    opts["bin_tolerance"] = parse_bin_tolerance(opts.get("bin_tolerance"))
+    if opts.get("window") is not None:
+        opts["window"] = parse_number(opts["window"], "--window", low=1.0)
+    if opts.get("isoflop_budgets") is not None:
+        opts["isoflop_budgets"] = parse_quantities(
+            opts["isoflop_budgets"], what="--isoflop-budgets"
+        )
+    if opts.get("profile") is not None:
+        opts["profile"] = opts["profile"].lower()
+    estimator = build_estimator(approach, **opts, level=level, budgets=budgets)
+    if opts.get("degree") is not None and getattr(estimator, "profile", None) == "akima":
+        raise DataError(
+            "--degree sets the polynomial of --profile poly; --profile akima fits a spline "
+            "through each profile and takes no degree"
+        )
+    return estimator
 
 
 # ============================================================================ printing
@@ -314,7 +383,7 @@ def _write_json(text_fn: Callable[[], str], path: str) -> None:
 @click.command("fit")
 @_load_options
 @_fit_options
-@click.option("--level", default="0.95", show_default=True, help="Interval level, between 0 and 1.")
+@level_option("0.95")
 @click.option(
     "--budgets",
     default=None,
@@ -340,9 +409,11 @@ def fit_command(
     from scalinglaws.units import parse_quantities
 
     approach_key(estimator_options["approach"])
-    level_value = _number(level, "--level", 0.0, 1.0)
+    level_value = parse_level(level)
     budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
     with _reported_warnings():
+        # the flags are checked before the runs are read: a refusal is the only output
+        estimator = _estimator(estimator_options, level_value, budget_list)
         runs = _load(
             runs_file,
             columns,
@@ -352,7 +423,6 @@ def fit_command(
             flops_per_token,
             to_stderr=json_path == "-",
         )
-        estimator = _estimator(estimator_options, level_value, budget_list)
         fit = estimator.fit(runs)
     for key, value in runs.describe().items():
         fit.data.setdefault(key, value)
@@ -376,9 +446,7 @@ def fit_command(
     help="Fit on runs whose final C is at or below this quantile of the runs' final C.",
 )
 @click.option("--cut", default=None, help="Or a compute cut in FLOPs (e.g. 1e21); overrides.")
-@click.option(
-    "--level", default="0.8", show_default=True, help="Prediction-interval level, in (0, 1)."
-)
+@level_option("0.8", kind="Prediction-interval")
 @click.option("--json", "json_path", default=None, help="Write the backtest record to this file.")
 def backtest_command(
     runs_file: str,
@@ -404,10 +472,12 @@ def backtest_command(
     from scalinglaws.units import parse_quantity
 
     approach_key(estimator_options["approach"])
-    level_value = _number(level, "--level", 0.0, 1.0)
-    quantile = _number(cut_quantile, "--cut-quantile", 0.0, 1.0)
+    level_value = parse_level(level)
+    quantile = parse_number(cut_quantile, "--cut-quantile", 0.0, 1.0)
     cut_value = None if cut is None else parse_quantity(cut, what="--cut")
     with _reported_warnings():
+        # the flags are checked before the runs are read: a refusal is the only output
+        estimator = _estimator(estimator_options, level_value, None)
         runs = _load(
             runs_file,
             columns,
@@ -421,19 +491,18 @@ def backtest_command(
             # the whole procedure, choice of candidates included, on the runs below the cut
             from scalinglaws.fit.auto import auto_backtest
 
-            estimator = _estimator(estimator_options, level_value, None)  # checks the flags
             result = auto_backtest(
                 runs,
                 cut_quantile=quantile,
                 cut=cut_value,
                 level=level_value,
                 candidates=list(estimator.keys),
+                bin_tolerance=estimator.bin_tolerance,
                 delta=estimator.delta,
                 n_bootstrap=estimator.n_bootstrap,
                 seed=estimator.seed,
             )
         else:
-            estimator = _estimator(estimator_options, level_value, None)
             result = backtest(
                 estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value
             )

@@ -12,95 +12,52 @@ from typing import Any
 
 import click
 
-from scalinglaws.errors import DataError, QuantityError
+from scalinglaws.cli import options as shared
+from scalinglaws.errors import DataError
 
 
-def _source_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by `report` and `plot` for reading runs and fitting them."""
-    options = [
-        click.option(
-            "--budgets",
-            default=None,
-            help="FLOP budgets, comma-separated (e.g. 1e22,5.76e23); default: the three powers "
-            "of ten above the data's largest C.",
-        ),
-        click.option(
-            "--bootstrap",
-            "n_bootstrap",
-            type=click.IntRange(min=0),
-            default=None,
-            help="Bootstrap replicates (whole runs resampled) for intervals.",
-        ),
-        click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed."),
-        click.option("--level", default="0.95", show_default=True, help="Interval level."),
-        click.option(
-            "--columns",
-            default=None,
-            help='Map your column names: "N=Model Size,C=Training FLOP" (keys N, D, C, L, '
-            "run_id, step, group, seed), or a .yaml/.toml/.json file holding the mapping.",
-        ),
-        click.option(
-            "--drop-highest",
-            type=click.IntRange(min=0),
-            default=0,
-            show_default=True,
-            help="Drop the K rows with the highest loss (Besiroglu et al. 2024 drop 5).",
-        ),
-        click.option(
-            "--flops-per-token",
-            default="6",
-            show_default=True,
-            help="k in C = k·N·D, used to derive the missing one of N, D, C.",
-        ),
-        click.option(
-            "--presets",
-            default=None,
-            help="Published presets to compare, comma-separated (default: all; see "
-            "'scalinglaws presets').",
-        ),
-        click.option(
-            "--bin-tolerance",
-            default=None,
-            help="Approach 2: runs within this relative difference of C share a budget "
-            "(default 0.05; about 0.2 for points read off a figure).",
-        ),
-        click.option(
-            "--min-sizes",
-            type=click.IntRange(min=3),
-            default=None,
-            help="Approach 2: fewest model sizes a budget needs to be fitted (default 5).",
-        ),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+def _source_options(bootstrap_default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Options shared by `report` and `plot` for reading runs and fitting them;
+    ``bootstrap_default`` says how many replicates the command draws without --bootstrap."""
 
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return shared.with_options(
+            fn,
+            [
+                click.option(
+                    "--budgets",
+                    default=None,
+                    help="FLOP budgets, comma-separated (e.g. 1e22,5.76e23); default: the three "
+                    "powers of ten above the data's largest C.",
+                ),
+                shared.bootstrap_option(default=None, default_text=bootstrap_default),
+                shared.seed_option(),
+                shared.level_option("0.95"),
+                shared.columns_option(),
+                shared.drop_highest_option(),
+                shared.flops_per_token_option(),
+                click.option(
+                    "--presets",
+                    default=None,
+                    help="Published presets to compare, comma-separated (default: all; see "
+                    "'scalinglaws presets').",
+                ),
+                shared.bin_tolerance_option(
+                    "Approach 2", "default 0.05, or 0.25 around a sweep folder's planned budgets"
+                ),
+                shared.min_sizes_option("default 5"),
+            ],
+        )
 
-def _number(text: str, flag: str) -> float:
-    from scalinglaws.units import parse_quantity
-
-    return parse_quantity(text, what=flag)
-
-
-def _level(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise QuantityError(f"--level must be a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:
-        raise QuantityError(f"--level must be between 0 and 1 (e.g. 0.95), got {text!r}")
-    return value
+    return decorate
 
 
 def _approach2(bin_tolerance: str | None, min_sizes: int | None) -> dict[str, Any]:
+    """The report's Approach 2 options, as given on the command line."""
     out: dict[str, Any] = {}
-    if bin_tolerance is not None:
-        try:
-            out["bin_tolerance"] = float(bin_tolerance)
-        except ValueError:
-            raise QuantityError(
-                f"--bin-tolerance must be a number such as 0.05, got {bin_tolerance!r}"
-            ) from None
+    tolerance = shared.parse_bin_tolerance(bin_tolerance)
+    if tolerance is not None:
+        out["bin_tolerance"] = tolerance
     if min_sizes is not None:
         out["min_sizes"] = min_sizes
     return out
@@ -113,7 +70,7 @@ def _presets(text: str | None) -> list[str] | None:
 @click.command("report")
 @click.argument("source", type=click.Path(dir_okay=True))
 @click.option("-o", "--out", "out_dir", required=True, help="Folder to write the report to.")
-@_source_options
+@_source_options("default 200")
 @click.option("--accelerator", default=None, help="Accelerator for training time (e.g. h100).")
 @click.option("--devices", default="1", show_default=True, help="Number of accelerators.")
 @click.option("--mfu", default="0.4", show_default=True, help="Model FLOPs utilisation.")
@@ -162,14 +119,14 @@ def report_command(
         budgets=budgets,
         n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
         seed=seed,
-        level=_level(level),
+        level=shared.parse_level(level),
         accelerator=accelerator,
         devices=devices,
         mfu=mfu,
         peak=peak,
         columns=columns,
         drop_highest=drop_highest,
-        flops_per_param_token=_number(flops_per_token, "--flops-per-token"),
+        flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
         presets=_presets(presets),
         backtest=not no_backtest,
         approach2=_approach2(bin_tolerance, min_sizes),
@@ -202,7 +159,7 @@ def report_command(
 @click.argument("kind", metavar="KIND")
 @click.argument("source", required=False, type=click.Path(dir_okay=True))
 @click.option("-o", "--out", "out_path", required=True, help="File to write (.png, .svg, .pdf).")
-@_source_options
+@_source_options("default 200 for bootstrap, 100 for frontier and backtest, 0 otherwise")
 @click.option(
     "--law",
     default=None,
@@ -249,10 +206,10 @@ def plot_command(
         budgets=budgets,
         n_bootstrap=n_bootstrap,
         seed=seed,
-        level=_level(level),
+        level=shared.parse_level(level),
         columns=columns,
         drop_highest=drop_highest,
-        flops_per_param_token=_number(flops_per_token, "--flops-per-token"),
+        flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
         presets=_presets(presets),
         law=law,
         approach2=_approach2(bin_tolerance, min_sizes),

@@ -1,0 +1,149 @@
+"""Options that several commands share, each defined once with the parser of its text.
+
+`fit` and `backtest` (:mod:`scalinglaws.cli.fitting`) and `report` and `plot`
+(:mod:`scalinglaws.cli.report`) read a runs table, bootstrap it and bin IsoFLOP budgets
+alike; their flags are made here so that a flag's name, help and parsing are the same in
+every command.  Where a default differs between commands, the command says which (the
+``default_text`` arguments).  Each parser raises one sentence naming the flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from scalinglaws.errors import DataError
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def with_options(fn: Callable[..., Any], options: Sequence[Decorator]) -> Callable[..., Any]:
+    """Apply ``options`` to ``fn`` so that ``--help`` lists them in the order given."""
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+# ============================================================================ reading runs
+def columns_option() -> Decorator:
+    return click.option(
+        "--columns",
+        default=None,
+        help='Map your column names: "N=Model Size,C=Training FLOP" (keys N, D, C, L, '
+        "run_id, step, group, seed), or a .yaml/.toml/.json file holding the mapping.",
+    )
+
+
+def drop_highest_option() -> Decorator:
+    return click.option(
+        "--drop-highest",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="Drop the K rows with the highest loss (Besiroglu et al. 2024 drop 5).",
+    )
+
+
+def flops_per_token_option() -> Decorator:
+    return click.option(
+        "--flops-per-token",
+        default="6",
+        show_default=True,
+        help="k in C = k·N·D, used to derive the missing one of N, D, C.",
+    )
+
+
+# ============================================================================ uncertainty
+def bootstrap_option(default: int | None = 0, default_text: str | None = None) -> Decorator:
+    """``--bootstrap N`` (stored as ``n_bootstrap``); ``default_text`` describes a default
+    that the command works out itself (``default=None``)."""
+    return click.option(
+        "--bootstrap",
+        "n_bootstrap",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=default_text is None,
+        help="Bootstrap replicates (whole runs resampled) for standard errors and intervals"
+        + (f" ({default_text})." if default_text else "."),
+    )
+
+
+def seed_option() -> Decorator:
+    return click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+
+
+def level_option(default: str = "0.95", kind: str = "Interval") -> Decorator:
+    return click.option(
+        "--level", default=default, show_default=True, help=f"{kind} level, between 0 and 1."
+    )
+
+
+# ============================================================================ Approach 2
+def bin_tolerance_option(applies: str, default_text: str) -> Decorator:
+    """``--bin-tolerance``; ``applies`` names the approaches ("Approach 2", ...)."""
+    return click.option(
+        "--bin-tolerance",
+        default=None,
+        help=f"{applies}: runs within this relative difference of C share a FLOP budget "
+        f"({default_text}; about 0.2 suits points read off a figure).",
+    )
+
+
+def min_sizes_option(default_text: str) -> Decorator:
+    return click.option(
+        "--min-sizes",
+        type=click.IntRange(min=3),
+        default=None,
+        help="Approach 2: fewest distinct model sizes a budget needs to be fitted; sparser "
+        f"budgets are skipped with a TOO_FEW_POINTS warning ({default_text}).",
+    )
+
+
+# ============================================================================ parsers
+def parse_number(
+    text: str, flag: str, low: float | None = None, high: float | None = None
+) -> float:
+    """Parse a plain number given to ``flag``; ``low < x < high`` when bounds are given."""
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise DataError(f"{flag} must be a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise DataError(f"{flag} must be a finite number, got {text!r}")
+    if (low is not None and value <= low) or (high is not None and value >= high):
+        rng = (
+            f"between {low:g} and {high:g}"
+            if low is not None and high is not None
+            else f"greater than {low:g}"
+            if low is not None
+            else f"less than {high:g}"
+        )
+        raise DataError(f"{flag} must be {rng}, got {text!r}")
+    return value
+
+
+def parse_level(text: str, flag: str = "--level") -> float:
+    """An interval level strictly between 0 and 1."""
+    return parse_number(text, flag, 0.0, 1.0)
+
+
+def parse_flops_per_token(text: str) -> float:
+    """k of C = k·N·D: a positive quantity."""
+    from scalinglaws.units import parse_quantity
+
+    return parse_quantity(text, what="--flops-per-token")
+
+
+def parse_bin_tolerance(text: str | None) -> float | None:
+    """A relative difference in C, at least 0 and below 1 (None when not given)."""
+    if text is None:
+        return None
+    value = parse_number(text, "--bin-tolerance")
+    if not 0 <= value < 1:
+        raise DataError(
+            "--bin-tolerance must be at least 0 and below 1 (a relative difference in C, "
+            f"e.g. 0.05), got {text!r}"
+        )
+    return value
