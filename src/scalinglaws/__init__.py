@@ -4,6 +4,10 @@ Published laws and constants, compute-optimal allocation, fitting laws to your o
 honest intervals, and running the IsoFLOP sweeps that produce the runs.
 """
 
+# Imported eagerly: the submodule scalinglaws.allocate shares the function's name, and a lazy
+# import would let the submodule (bound as the package attribute when any code imports it)
+# hide the function.  Once bound here, later imports of the submodule leave it alone.
+from scalinglaws.allocate import allocate
 from scalinglaws.errors import (
     DataError,
     DomainError,
@@ -21,7 +25,6 @@ __version__ = "0.1.0"
 
 # The rest of the public API, imported on first use so `import scalinglaws` stays light.
 _LAZY = {
-    "allocate": "scalinglaws.allocate",
     "allocate_for_params": "scalinglaws.allocate",
     "compute_for_loss": "scalinglaws.allocate",
     "efficient_frontier": "scalinglaws.allocate",
@@ -58,6 +61,7 @@ def __dir__() -> list[str]:
 
 __all__ = [  # noqa: RUF022 - the eager names, then the lazy ones
     *_LAZY,
+    "allocate",
     "ChinchillaLaw",
     "DataError",
     "Diagnostic",

@@ -146,6 +146,15 @@ def _nd_law(target: _Target, what: str) -> Law:
             f"{what} needs a loss law of (N, D), and {target.label} has none; use a preset "
             "with an (N, D) law such as 'hoffmann2022', 'besiroglu2024' or 'kaplan2020'"
         )
+    if isinstance(law, ChinchillaLaw):
+        bad = [(k, v) for k, v in law.params.items() if k != "E" and not v > 0]
+        if bad:
+            name, value = bad[0]
+            raise DomainError(
+                f"{what} cannot use {target.label}: its constant {name} = {value:g}, and a "
+                "compute-optimal allocation needs A, B, alpha and beta > 0 (otherwise the loss "
+                "has no minimum along C = k·N·D)"
+            )
     return law
 
 

@@ -42,6 +42,58 @@ class PlanError(ScalingLawsError, ValueError):
     """A sweep plan is invalid (unknown keys, impossible sizes, budget too small, ...)."""
 
 
+class OutputError(ScalingLawsError, OSError):
+    """A result cannot be written: the folder does not exist and cannot be made, is
+    read-only, or the target is a folder.  Also an :class:`OSError`, so code that tolerates
+    failed writes (e.g. a sweep's heartbeat) keeps doing so."""
+
+    def __str__(self) -> str:  # OSError would format (errno, strerror); keep the sentence.
+        return str(self.args[0]) if self.args else ""
+
+
+def output_error(path: object, exc: OSError, what: str = "") -> OutputError:
+    """The one-sentence :class:`OutputError` for an ``OSError`` met while writing ``path``:
+    what could not be written, why (the system's reason), and what would be valid."""
+    from pathlib import Path
+
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        target = Path(str(path))
+        blocker = next((p for p in (target, *target.parents) if p.is_file()), None)
+        if blocker is not None:
+            reason = f"{blocker} is a file, not a folder"
+    where = f"{what} {path}" if what else str(path)
+    return OutputError(f"cannot write {where} ({reason}); give a path in a folder you can write to")
+
+
+def check_writable(path: object, what: str = "", folder: bool = False) -> None:
+    """Raise :class:`OutputError` now, before any long computation, when ``path`` could not be
+    written later: it is an existing folder (for a file) or file (for a ``folder``), or its
+    nearest existing parent is not a folder this process may write to.  Creates nothing."""
+    import os
+    from pathlib import Path
+
+    target = Path(str(path)).expanduser()
+    where = f"{what} {path}" if what else str(path)
+    if folder and target.exists() and not target.is_dir():
+        raise OutputError(f"{where} is a file, not a folder; give a folder name")
+    if not folder and target.is_dir():
+        raise OutputError(f"{where} is a folder; give a file name inside it")
+    if folder and target.is_dir():
+        parent = target
+    else:
+        parent = target.parent if str(target.parent) else Path(".")
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {where} ({parent} is a file, not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"cannot write {where} (the folder {parent} is read-only); give a path in a folder "
+            "you can write to"
+        )
+
+
 class ScalingLawsWarning(UserWarning):
     """A warning with a stable machine-readable ``code``."""
 

@@ -47,7 +47,12 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.cm import ScalarMappable  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from scalinglaws.errors import DataError, UnknownNameError, did_you_mean  # noqa: E402
+from scalinglaws.errors import (  # noqa: E402
+    DataError,
+    UnknownNameError,
+    did_you_mean,
+    output_error,
+)
 from scalinglaws.laws.base import Law  # noqa: E402
 from scalinglaws.units import format_flops, format_quantity  # noqa: E402
 
@@ -158,13 +163,21 @@ def save(
     base = Path(path)
     if base.suffix.lstrip(".").lower() in FORMATS:
         base = base.with_suffix("")
-    base.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(base.parent, exc, "the figure folder") from None
     out = []
     with style():
         for fmt in formats:
             target = base.parent / f"{base.name}.{fmt}"
             metadata = {"Date": None} if fmt == "svg" else None  # reproducible SVG bytes
-            fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
+            if target.is_dir():
+                raise output_error(target, IsADirectoryError(21, "it is a folder"), "the figure")
+            try:
+                fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
+            except OSError as exc:
+                raise output_error(target, exc, "the figure") from None
             out.append(target)
     return out
 

@@ -38,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from scalinglaws.errors import DataError, FitError, QuantityError, ScalingLawsError
+from scalinglaws.errors import (
+    DataError,
+    FitError,
+    QuantityError,
+    ScalingLawsError,
+    check_writable,
+    output_error,
+)
 from scalinglaws.fit.result import Fit, _jsonable
 
 SCHEMA = "scalinglaws.report/1"
@@ -399,6 +406,7 @@ def build_report(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise DataError(f"output folder {out} exists and is not a folder; choose another -o")
+    check_writable(out, "the report folder", folder=True)  # now, not after the fits
     kind = _source_kind(source)
     _check_options("approach2", approach2, "scalinglaws.fit.isoflop", "Approach2")
     _check_options("approach1", approach1, "scalinglaws.fit.envelope", "Approach1")
@@ -420,7 +428,10 @@ def build_report(
         analysis.run(backtest, backtest_quantile, backtest_level)
     warning_texts = _warning_texts(caught)
     figures_dir = out / "figures"
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out, exc, "the report folder") from None
     fig_files, captions, fig_png = _draw_figures(analysis, preset_names, figures_dir, formats)
     analysis.strip_band_budgets()
     fit_files: dict[str, Path] = {}
@@ -434,9 +445,11 @@ def build_report(
     numbers["settings"]["seconds"] = time.perf_counter() - t0
     numbers = _jsonable(numbers)
     json_path = out / "report.json"
-    json_path.write_text(json.dumps(numbers, indent=2))
+    from scalinglaws.fit.result import _atomic_write
+
+    _atomic_write(json_path, json.dumps(numbers, indent=2))
     html_path = out / "report.html"
-    html_path.write_text(_html(numbers, fig_png))
+    _atomic_write(html_path, _html(numbers, fig_png))
     return ReportResult(
         out_dir=out,
         html=html_path,
@@ -631,8 +644,9 @@ class _Analysis:
                 rng = _data_c_range([fit], None)
                 if rng is None:
                     raise DataError(
-                        "a report from a saved fit needs budgets (e.g. budgets='1e22,1e24'): the "
-                        "fit was made without any and records no compute range to choose them from"
+                        "a figure or report from a saved fit needs budgets (--budgets 1e22,1e24, "
+                        "or budgets='1e22,1e24'): the fit was made without any and records no "
+                        "compute range to choose them from"
                     )
                 self.budgets = default_budgets(rng[1])
             return

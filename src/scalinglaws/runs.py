@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -443,7 +444,18 @@ def _where(row_kind: str, row: Any) -> str:
 def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     """Return (table, name for messages, row kind, row labels as the user sees them)."""
     if isinstance(source, pd.DataFrame):
-        if len(source.index) and not isinstance(source.index, pd.RangeIndex):
+        names = [str(c) for c in source.columns]
+        twice = sorted({c for c in names if names.count(c) > 1})
+        if twice:
+            raise DataError(
+                f"the DataFrame has more than one column named {twice[0]!r}; give every column a "
+                "distinct name (e.g. df.loc[:, ~df.columns.duplicated()])"
+            )
+        if (
+            len(source.index)
+            and not isinstance(source.index, pd.RangeIndex)
+            and source.index.is_unique
+        ):
             return source.reset_index(drop=True), "the DataFrame", "frame", source.index.to_numpy()
         return (
             source.reset_index(drop=True),
@@ -461,6 +473,11 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     if not path.exists():
         raise DataError(f"runs file {name} does not exist")
     if path.is_dir():
+        if (path / "runs.csv").is_file():
+            raise DataError(
+                f"runs file {name} is a sweep folder; give its table {path / 'runs.csv'} (final "
+                f"losses) or {path / 'curves.csv'} (training curves)"
+            )
         raise DataError(f"runs file {name} is a directory; give a .csv, .parquet or .jsonl file")
     lower = path.name.lower()
     suffix = next((s for s in SUFFIXES if lower.endswith(s)), None)
@@ -470,22 +487,7 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
             "from .csv, .tsv, .parquet, .jsonl (or .ndjson) and .json files"
         )
     if suffix in (".csv", ".tsv", ".csv.gz"):
-        try:
-            table = pd.read_csv(
-                path,
-                sep="\t" if suffix == ".tsv" else ",",
-                skip_blank_lines=False,
-                keep_default_na=False,  # so a literal "nan" or "NA" is reported as written
-                na_values=[""],
-            )
-        except pd.errors.EmptyDataError:
-            raise DataError(f"runs file {name} is empty; it needs a header and rows") from None
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"runs file {name} is not valid CSV ({first.rstrip('.')})") from None
-        rows = np.arange(1, len(table) + 1)
-        blank = table.isna().all(axis=1).to_numpy()
-        return table.loc[~blank].reset_index(drop=True), name, "csv", rows[~blank]
+        return _read_csv(path, name, suffix)
     if suffix in (".parquet", ".pq"):
         try:
             import pyarrow  # noqa: F401
@@ -501,11 +503,97 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     return _read_json(path, name, suffix)
 
 
+def _read_csv(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, str, np.ndarray]:
+    sep = "\t" if suffix == ".tsv" else ","
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                path,
+                sep=sep,
+                index_col=False,  # never take a column as the index when rows are too long
+                encoding="utf-8-sig",  # a byte-order mark (Excel's "CSV UTF-8") is not a name
+                skip_blank_lines=False,
+                keep_default_na=False,  # so a literal "nan" or "NA" is reported as written
+                na_values=[""],
+            )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"runs file {name} is empty; it needs a header and rows") from None
+    except pd.errors.ParserWarning:
+        raise DataError(
+            f"runs file {name} has data rows with more fields than its header has column names; "
+            "give every column a name in the header (or remove the extra separators)"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"runs file {name} is not valid CSV ({first.rstrip('.')})") from None
+    except (OSError, EOFError) as exc:  # unreadable, or a .csv.gz that is not gzip
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        what = "gzip-compressed CSV" if suffix == ".csv.gz" else "a readable file"
+        raise DataError(f"runs file {name} is not {what} ({reason})") from None
+    header = [str(c) for c in table.columns]
+    if len(header) == 1:
+        other = next((c for c in (";", "\t", ",", "|") if c != sep and c in header[0]), None)
+        if other is not None:
+            shown = {";": "';'", "\t": "tabs", ",": "','", "|": "'|'"}[other]
+            raise DataError(
+                f"runs file {name} has one column named {header[0]!r}: it seems separated by "
+                f"{shown}, but a {suffix} file is read "
+                + ("tab-separated" if sep == "\t" else "comma-separated")
+                + "; save it "
+                + ("with tabs" if sep == "\t" else "with commas (or tab-separated as .tsv)")
+            )
+    _check_header(path, name, suffix, sep, header)
+    rows = np.arange(1, len(table) + 1)
+    blank = table.isna().all(axis=1).to_numpy()
+    return table.loc[~blank].reset_index(drop=True), name, "csv", rows[~blank]
+
+
+def _check_header(path: Path, name: str, suffix: str, sep: str, header: list[str]) -> None:
+    """pandas renames a repeated column name ("N", "N.1"); a repeat in the file is an error."""
+    import csv
+    import gzip
+
+    opener = gzip.open if suffix == ".csv.gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            raw = next(csv.reader(fh, delimiter=sep), [])
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError):
+        return  # pandas read it; the header check is a courtesy
+    names = [c.strip() for c in raw]
+    twice = sorted({c for c in names if c and names.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"runs file {name} has more than one column named {twice[0]!r} in its header; give "
+            "every column a distinct name"
+        )
+
+
 def _read_json(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"runs file {name} is not UTF-8 text") from None
+    except OSError as exc:
+        raise DataError(f"runs file {name} cannot be read ({exc.strerror})") from None
+    if text.lstrip().startswith("{"):
+        try:
+            whole = json.loads(text)
+        except json.JSONDecodeError:
+            whole = None  # JSON Lines: one object per line, read below
+        if isinstance(whole, dict):
+            if str(whole.get("schema", "")).startswith("scalinglaws."):
+                raise DataError(
+                    f"runs file {name} is a saved scalinglaws result ({whole['schema']}), not a "
+                    "runs table; use a fit with --fit (allocate, predict) or as a report SOURCE"
+                )
+            columnar = bool(whole) and all(isinstance(v, (list, dict)) for v in whole.values())
+            if columnar or len([ln for ln in text.splitlines() if ln.strip()]) > 1:
+                raise DataError(
+                    f"runs file {name} holds one JSON object; write the runs as JSON Lines (one "
+                    'object per line, e.g. {"N": 1e9, "D": 2e10, "L": 2.9}) or as a JSON array '
+                    "of such objects"
+                )
     if suffix == ".json" and text.lstrip().startswith("["):
         try:
             records = json.loads(text)
@@ -548,6 +636,13 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
     """Canonical name -> source column from a dict, a "N=a,C=b" string or a config file."""
     if columns is None:
         return {}
+    if isinstance(columns, str) and "=" not in columns and Path(columns.strip()).exists():
+        given = Path(columns.strip())
+        if given.is_dir() or not given.name.lower().endswith((".yaml", ".yml", ".toml", ".json")):
+            raise DataError(
+                f"column-mapping file {given} must be a .yaml, .toml or .json file holding a "
+                'mapping such as N: Model Size, or give the mapping itself, e.g. "N=Model Size"'
+            )
     if isinstance(columns, Path) or (
         isinstance(columns, str)
         and "=" not in columns
@@ -565,6 +660,10 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
                 raise DataError(
                     f"cannot read the column mapping {columns!r} at {part.strip()!r}; write it "
                     'as comma-separated KEY=COLUMN pairs, e.g. "N=Model Size,C=Training FLOP"'
+                )
+            if key.strip() in pairs:
+                raise DataError(
+                    f"the column mapping {columns!r} gives {key.strip()} twice; give each key once"
                 )
             pairs[key.strip()] = value.strip()
         if not pairs:
@@ -589,6 +688,12 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
             raise DataError(f"the column mapping gives {canon} twice; give each key once")
         if not isinstance(value, str) or not value.strip():
             raise DataError(f"the column mapping for {canon} must be a column name, got {value!r}")
+        twin = next((k for k, v in out.items() if v == value.strip()), None)
+        if twin is not None:
+            raise DataError(
+                f"the column mapping gives the column '{value.strip()}' to both {twin} and "
+                f"{canon}; each column can hold one quantity"
+            )
         out[canon] = value.strip()
     return out
 
@@ -596,7 +701,11 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
 def _read_column_config(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise DataError(f"column-mapping file {path} does not exist")
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise DataError(f"column-mapping file {path} cannot be read ({reason})") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml
@@ -703,16 +812,16 @@ def _numeric(
     out = np.full(len(series), np.nan)
     problems: list[tuple[int, str]] = []
     allow_units = canon in ("N", "D", "C")
-    if pd.api.types.is_bool_dtype(series.dtype):
-        problems = [(i, f"{v!r} is not a number") for i, v in enumerate(series.tolist())]
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_complex_dtype(series.dtype):
+        problems = [(i, f"{v!r} is not a real number") for i, v in enumerate(series.tolist())]
     elif pd.api.types.is_numeric_dtype(series.dtype):
         out = series.to_numpy(dtype=float, na_value=np.nan)
     else:
         for i, v in enumerate(series.tolist()):
             if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
                 continue
-            if isinstance(v, bool):
-                problems.append((i, f"{v!r} is not a number"))
+            if isinstance(v, (bool, complex, np.complexfloating)):
+                problems.append((i, f"{v!r} is not a real number"))
                 continue
             if isinstance(v, (int, float, np.integer, np.floating)):
                 out[i] = float(v)

@@ -12,6 +12,9 @@ import click
 
 from scalinglaws.errors import ScalingLawsError
 
+# click >= 8.2 raises this for a group called without a command (older click exits with 0).
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="scalinglaws")
@@ -32,9 +35,14 @@ _register_all()
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     try:
-        cli.main(args=argv, prog_name="scalinglaws", standalone_mode=False)
+        # without standalone mode click returns the code of a click.exceptions.Exit raised by
+        # a command (e.g. 'sweep run' with failed runs) instead of raising it
+        code = cli.main(args=argv, prog_name="scalinglaws", standalone_mode=False)
     except click.exceptions.Exit as exc:  # --help, --version
         return int(exc.exit_code or 0)
+    except _NO_ARGS_IS_HELP as exc:  # a group without its command: its help, no 'error:'
+        click.echo(exc.format_message(), err=True)
+        return 2
     except click.exceptions.Abort:
         click.echo("aborted.", err=True)
         return 130
@@ -49,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     except ScalingLawsError as exc:
         click.echo(f"error: {exc}", err=True)
         return 2
+    except OSError as exc:  # the machine, not the input: a full disk, a vanished file, ...
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"error: cannot read or write{where} ({exc.strerror or exc}).", err=True)
+        return 1
     except KeyboardInterrupt:
         click.echo("interrupted.", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -154,7 +154,8 @@ def _allocate(
 ) -> None:
     from scalinglaws.allocate import allocate, allocate_for_params, compute_for_loss
 
-    given = [f for f, v in (("--compute", compute), ("--params", params), ("--loss", loss)) if v]
+    flags = (("--compute", compute), ("--params", params), ("--loss", loss))
+    given = [f for f, v in flags if v is not None]
     if len(given) != 1:
         raise DataError(
             "allocate needs exactly one of --compute (budgets), --params (model sizes) or "
@@ -162,10 +163,10 @@ def _allocate(
         )
     src = _source(law, fit_path)
     k = _k(flops_per_token)
-    if compute:
+    if compute is not None:
         values, question = _list(compute, "--compute"), "budget"
         result = allocate(src.target, C=values, flops_per_token=k)
-    elif params:
+    elif params is not None:
         values, question = _list(params, "--params"), "model size"
         result = allocate_for_params(src.target, N=values, flops_per_token=k)
     else:
@@ -242,8 +243,11 @@ def _predict(
             raise DataError(
                 f"--level must be a number between 0 and 1 (e.g. 0.8), got {level_text!r}"
             )
-        if law is not None:
-            raise DataError("--level applies to a saved fit (--fit FIT.json), not to a preset")
+        if fit_path is None:
+            raise DataError(
+                "--level applies to a saved fit with intervals (--fit FIT.json), not to a "
+                "preset; drop --level or give --fit"
+            )
     raw = {"N": params, "D": tokens, "C": compute, "S": steps}
     given = {key: _list(text, _FLAGS[key]) for key, text in raw.items() if text is not None}
     if not given:
@@ -302,6 +306,12 @@ def _predict(
     band = None
     if not isinstance(src.target, Preset):
         band = _fit_band(src.target, v, variables, chosen, k, level)
+        if band is None and level is not None:
+            raise DataError(
+                f"--level needs a fit with intervals, but {fit_path} has no bootstrap replicates "
+                "and is not from --approach auto; refit with --bootstrap 200 (or --approach "
+                "auto), or drop --level"
+            )
         if band is not None and band.get("N") is not None:  # auto: its own optimum
             v["N"], v["D"], L = band["N"], band["D"], band["L"]
     cols = [x for x in ("C", "N", "D", "S") if x in v]

@@ -77,7 +77,16 @@ def _architecture(values: dict[str, str | None], flags: dict[str, bool]) -> Arch
         for flag, field in {**_ARCH_FLAGS, **_OPTIONAL_ARCH_FLAGS}.items()
         if flag in given
     }
-    return Architecture(**kwargs, **flags)
+    try:
+        return Architecture(**kwargs, **flags)
+    except QuantityError as exc:  # say it with the flags: "n_heads=63" -> "--heads 63"
+        import re
+
+        text = str(exc).replace("Architecture ", "", 1)
+        for flag, field in {**_ARCH_FLAGS, **_OPTIONAL_ARCH_FLAGS}.items():
+            text = re.sub(rf"\b{field}=", f"{flag} ", text)
+            text = re.sub(rf"\b{field}\b", flag, text)
+        raise QuantityError(text) from None
 
 
 def _flops_from_params(params: str, tokens: str | None, convention: str, as_json: bool) -> None:
@@ -384,6 +393,22 @@ def register(group: click.Group) -> None:
         Example: scalinglaws budget --compute 3.8e25 --accelerator h100 --devices 16000 --mfu 0.4
         """
         if accelerator is not None and accelerator.strip().lower() == "list":
+            extra = [
+                f
+                for f, v in (
+                    ("--compute", compute),
+                    ("--params", params),
+                    ("--tokens", tokens),
+                    ("--peak", peak),
+                    ("--price-per-hour", price_per_hour),
+                )
+                if v is not None
+            ]
+            if extra:
+                raise QuantityError(
+                    f"--accelerator list only prints the table of accelerators and takes no "
+                    f"budget; drop {', '.join(extra)} or name an accelerator such as h100."
+                )
             _print_accelerators(as_json)
             return
         _budget(compute, params, tokens, accelerator, peak, devices, mfu, price_per_hour, as_json)

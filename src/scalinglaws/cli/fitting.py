@@ -159,7 +159,7 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 "--candidates",
                 default=None,
                 help="Approach auto: candidate models, comma-separated (default: all of "
-                "chinchilla, chinchilla-constrained, kaplan, isoflop-frontier, compute-frontier).",
+                "chinchilla, chinchilla-constrained, kaplan, approach2, frontier).",
             ),
             click.option(
                 "--law", default=None, help="Law fitted by approach 3 (default chinchilla)."
@@ -364,6 +364,23 @@ def _cell(x: float) -> str:
     return cell(float(x))
 
 
+def _check_output(json_path: str | None, runs_file: str) -> None:
+    """Refuse, before any fitting, a --json path that cannot be written or that is the runs
+    file itself (writing there would destroy the data)."""
+    from pathlib import Path
+
+    from scalinglaws.errors import check_writable
+
+    if not json_path or json_path == "-":
+        return
+    if Path(json_path).resolve() == Path(runs_file).resolve():
+        raise DataError(
+            f"--json {json_path} is the runs file being read; writing the result there would "
+            "destroy the runs, so give another file name such as fit.json"
+        )
+    check_writable(json_path, "--json")
+
+
 def _write_json(text_fn: Callable[[], str], path: str) -> None:
     from scalinglaws.fit.result import _atomic_write
 
@@ -410,7 +427,10 @@ def fit_command(
 
     approach_key(estimator_options["approach"])
     level_value = parse_level(level)
+    if budgets is not None and not budgets.strip():
+        raise DataError("--budgets is empty; give FLOP budgets such as 1e22,5.76e23 or drop it")
     budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
+    _check_output(json_path, runs_file)
     with _reported_warnings():
         # the flags are checked before the runs are read: a refusal is the only output
         estimator = _estimator(estimator_options, level_value, budget_list)
@@ -475,6 +495,7 @@ def backtest_command(
     level_value = parse_level(level)
     quantile = parse_number(cut_quantile, "--cut-quantile", 0.0, 1.0)
     cut_value = None if cut is None else parse_quantity(cut, what="--cut")
+    _check_output(json_path, runs_file)
     with _reported_warnings():
         # the flags are checked before the runs are read: a refusal is the only output
         estimator = _estimator(estimator_options, level_value, None)

@@ -63,6 +63,26 @@ def _approach2(bin_tolerance: str | None, min_sizes: int | None) -> dict[str, An
     return out
 
 
+_LAW_KINDS = ("isoloss", "loss-compute", "curves")
+
+
+def _budgets(text: str | None) -> list[float] | None:
+    """--budgets parsed here, so that a bad value names the flag."""
+    from scalinglaws.units import parse_quantities
+
+    if text is None:
+        return None
+    if not text.strip():
+        raise DataError("--budgets is empty; give FLOP budgets such as 1e22,5.76e23 or drop it")
+    return parse_quantities(text, what="--budgets")
+
+
+def _seed(seed: int) -> int:
+    if seed < 0:
+        raise DataError(f"--seed must be a whole number >= 0, got {seed}")
+    return seed
+
+
 def _presets(text: str | None) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
 
@@ -116,9 +136,9 @@ def report_command(
     result = build_report(
         source,
         out_dir,
-        budgets=budgets,
+        budgets=_budgets(budgets),
         n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
-        seed=seed,
+        seed=_seed(seed),
         level=shared.parse_level(level),
         accelerator=accelerator,
         devices=devices,
@@ -189,9 +209,18 @@ def plot_command(
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
     """
+    from scalinglaws.errors import check_writable
     from scalinglaws.plots import FORMATS, save
     from scalinglaws.report import make_figure
 
+    kind_key = kind.strip().lower()
+    if kind_key == "presets" and source is not None:
+        raise DataError(
+            f"the 'presets' figure draws the published presets and takes no SOURCE, got "
+            f"{source!r}; use 'scalinglaws report {source} -o DIR' to compare your fit with them"
+        )
+    if law is not None and kind_key not in _LAW_KINDS:
+        raise DataError(f"--law applies to the {', '.join(_LAW_KINDS)} figures, not to '{kind}'")
     target = Path(out_path)
     fmt = target.suffix.lstrip(".").lower() or "png"
     if fmt not in FORMATS:
@@ -200,12 +229,13 @@ def plot_command(
         )
     if target.is_dir():
         raise DataError(f"-o {out_path} is a folder; give a file name such as frontier.png")
+    check_writable(out_path, "-o")
     fig = make_figure(
         kind,
         source,
-        budgets=budgets,
+        budgets=_budgets(budgets),
         n_bootstrap=n_bootstrap,
-        seed=seed,
+        seed=_seed(seed),
         level=shared.parse_level(level),
         columns=columns,
         drop_highest=drop_highest,

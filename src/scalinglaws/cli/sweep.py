@@ -100,6 +100,20 @@ def _parse(flag: str, kind: str, text: str) -> Any:
         return text
 
 
+def _in_flag_words(text: str) -> str:
+    """A plan error about the flags, in their words: "[sweep] center" -> "--center"."""
+    import re
+
+    for prefix in ("the flags, ", "the flags: "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    for flag, (table, key, _) in _PLAN_FLAGS.items():
+        for form in (f"[{table}] {key}", f"{table} {key}"):
+            text = re.sub(re.escape(form) + r"(?!\w)", flag, text)
+    return text[:1].upper() + text[1:] if text[:1] == "[" else text
+
+
 def _int(flag: str, text: str) -> int:
     try:
         return int(text)
@@ -227,9 +241,14 @@ def register(group: click.Group) -> None:
                     "give a plan file or flags such as --budgets 1e13,3e13,1e14 "
                     "(see 'scalinglaws sweep plan --help')."
                 )
-            plan = plan_from_dict(overrides, source="the flags", base_dir=os.getcwd())
-            plan.runs  # noqa: B018 -- report impossible runs now
-        n_workers = workers if workers and workers > 0 else (os.cpu_count() or 1)
+            try:
+                plan = plan_from_dict(overrides, source="the flags", base_dir=os.getcwd())
+                plan.runs  # noqa: B018 -- report impossible runs now
+            except PlanError as exc:
+                raise PlanError(_in_flag_words(str(exc))) from None
+        if workers is not None and workers < 1:
+            raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
+        n_workers = workers or (os.cpu_count() or 1)
         if output is not None:
             write_plan(plan, output)
         if as_json:
@@ -334,6 +353,8 @@ def register(group: click.Group) -> None:
         )
         if as_json:
             emit_json(summary.to_dict())
+            if summary.failed:  # finished runs are kept; a script must still see the failure
+                raise click.exceptions.Exit(1)
             return
         text = (
             f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
@@ -346,6 +367,14 @@ def register(group: click.Group) -> None:
         for run_id, error in summary.failed:
             click.echo(f"  failed: {run_id}: {error}")
         click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
+        if summary.failed:  # finished runs are kept; a script must still see the failure
+            click.echo(
+                f"error: {len(summary.failed)} of {summary.ran} run(s) failed (their errors are "
+                f"above and in 'scalinglaws sweep status {summary.folder}'); the finished runs "
+                "are kept, and 'sweep run --retry-failed' runs the failed ones again.",
+                err=True,
+            )
+            raise click.exceptions.Exit(1)
 
     # ------------------------------------------------------------------ status
     @sweep.command("status")

@@ -543,10 +543,15 @@ class AutoFitResult(Fit):
     @classmethod
     def from_fit(cls, fit: Fit) -> AutoFitResult:
         """Wrap a :class:`Fit` written by :class:`AutoFit` (e.g. read back from JSON)."""
-        if fit.approach != "auto" or "auto" not in fit.extra:
+        if fit.approach != "auto":
             raise DataError(
                 f"this fit is from approach {fit.approach!r}, not from the automatic fit "
                 "(approach 'auto')"
+            )
+        if not isinstance(fit.extra.get("auto"), dict):
+            raise DataError(
+                "this fit says approach 'auto' but lacks the candidates' record (extra['auto']) "
+                "that AutoFit writes; fit again with 'scalinglaws fit RUNS --approach auto'"
             )
         kwargs = {f: getattr(fit, f) for f in Fit.__dataclass_fields__}
         return cls(**kwargs)

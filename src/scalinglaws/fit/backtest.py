@@ -195,6 +195,11 @@ def backtest(
     bootstrapped estimator (``n_bootstrap > 0``); see the module docstring for the method.
     ``seed`` only matters when the replicate × residual draws are subsampled (above 200,000).
     """
+    if not callable(getattr(estimator, "fit", None)):
+        raise DataError(
+            "backtest needs an estimator such as Approach3() (an object with a .fit(runs) "
+            f"method), got {type(estimator).__name__}"
+        )
     runs = as_runs(runs)
     if not 0 < level < 1:
         raise DataError(f"level must be between 0 and 1 (e.g. 0.8), got {level!r}")

@@ -924,6 +924,11 @@ def make_candidates(
     valleys."""
     if isinstance(keys, str):
         keys = [k.strip() for k in keys.split(",") if k.strip()]
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
+        raise UnknownNameError(
+            f"candidates must be names such as ['chinchilla', 'kaplan'] or 'chinchilla,kaplan', "
+            f"got {keys!r}; valid names are: {', '.join(CANDIDATE_KEYS)}"
+        )
     keys = list(dict.fromkeys(keys))
     if not keys:
         raise UnknownNameError(

@@ -311,7 +311,7 @@ def check_common(
 ) -> tuple[int, int, float, tuple[float, ...]]:
     """Validate the options every estimator shares; returns them normalised.
 
-    ``n_bootstrap`` is 0 (no bootstrap) or >= 2, ``seed`` an integer, ``level`` in (0, 1),
+    ``n_bootstrap`` is 0 (no bootstrap) or >= 2, ``seed`` an integer >= 0, ``level`` in (0, 1),
     ``budgets`` a sequence of FLOP budgets (numbers or text such as ``"5.76e23"``), or one
     comma-separated string (``"1e22,5.76e23"``).
     """
@@ -325,8 +325,8 @@ def check_common(
         raise QuantityError(
             f"n_bootstrap must be 0 (no bootstrap) or at least 2 replicates, got {n_bootstrap}"
         )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise QuantityError(f"seed must be a whole number, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise QuantityError(f"seed must be a whole number >= 0 (e.g. 0), got {seed!r}")
     try:
         lev = float(level)
     except (TypeError, ValueError):

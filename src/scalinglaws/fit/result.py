@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scalinglaws.errors import DataError
+from scalinglaws.errors import DataError, ScalingLawsError, output_error
 from scalinglaws.laws.base import Law, law_from_dict
 
 SCHEMA = "scalinglaws.fit/1"
@@ -175,49 +175,121 @@ class Fit:
         return text
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Fit:
-        if d.get("schema") != SCHEMA:
+    def from_dict(cls, d: dict[str, Any], source: str = "the fit") -> Fit:
+        """Inverse of :meth:`to_dict`; raises :class:`DataError` naming ``source`` (and the
+        key at fault) for anything :meth:`to_dict` would not have written."""
+        if not isinstance(d, dict):
             raise DataError(
-                f"not a scalinglaws fit (schema {d.get('schema')!r}, expected {SCHEMA!r})"
+                f"{source} must be a JSON object written by Fit.to_json(), got {type(d).__name__}"
             )
+        if d.get("schema") != SCHEMA:
+            found = "no 'schema' key" if "schema" not in d else f"schema {d.get('schema')!r}"
+            raise DataError(
+                f"{source} is not a scalinglaws fit ({found}, expected {SCHEMA!r}); write one "
+                "with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+            )
+        for key in ("law", "params", "approach"):
+            if key not in d:
+                raise DataError(
+                    f"{source} is not a complete scalinglaws fit: the key '{key}' is missing; "
+                    "write one with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+                )
+        key = "law"
+        try:
+            if not isinstance(d["law"], dict):
+                raise TypeError("expected an object such as {'law': 'chinchilla', ...}")
+            law = law_from_dict(d["law"])
+            key = "params"
+            params = {k: _num(v) for k, v in _mapping(d["params"]).items()}
+            key = "stderr"
+            stderr = {k: _num(v) for k, v in _mapping(d.get("stderr", {})).items()}
+            key = "intervals"
+            intervals = {
+                k: (_num(v[0]), _num(v[1])) for k, v in _mapping(d.get("intervals", {})).items()
+            }
+            key = "level"
+            level = _num(d.get("level", 0.95))
+            if not 0 < level < 1:
+                raise ValueError(f"a level must be between 0 and 1, got {level}")
+            key = "derived"
+            derived = {k: _num(v) for k, v in _mapping(d.get("derived", {})).items()}
+            key = "diagnostics"
+            diagnostics = [Diagnostic(**_mapping(x)) for x in d.get("diagnostics", []) or []]
+            key = "method"
+            method, data, extra = (
+                _mapping(d.get("method", {})),
+                _mapping(d.get("data", {})),
+                _mapping(d.get("extra", {})),
+            )
+        except ScalingLawsError as exc:
+            raise DataError(f"{source}, key '{key}': {exc}") from None
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+            raise DataError(
+                f"{source}, key '{key}', is not what Fit.to_json() writes ({exc}); write the fit "
+                "again with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+            ) from None
         return cls(
-            law=law_from_dict(d["law"]),
-            params={k: _num(v) for k, v in d["params"].items()},
+            law=law,
+            params=params,
             approach=str(d["approach"]),
-            stderr={k: _num(v) for k, v in d.get("stderr", {}).items()},
-            intervals={k: (_num(v[0]), _num(v[1])) for k, v in d.get("intervals", {}).items()},
-            level=float(d.get("level", 0.95)),
-            derived={k: _num(v) for k, v in d.get("derived", {}).items()},
-            diagnostics=[Diagnostic(**x) for x in d.get("diagnostics", [])],
-            method=d.get("method", {}),
-            data=d.get("data", {}),
+            stderr=stderr,
+            intervals=intervals,
+            level=level,
+            derived=derived,
+            diagnostics=diagnostics,
+            method=method,
+            data=data,
             converged=bool(d.get("converged", True)),
-            message=d.get("message", ""),
-            extra=d.get("extra", {}),
+            message=str(d.get("message", "") or ""),
+            extra=extra,
         )
 
     @classmethod
     def from_json(cls, source: str | Path) -> Fit:
         """Load from a JSON string or a path to a JSON file written by :meth:`to_json`."""
+        if not isinstance(source, (str, Path)):
+            raise DataError(
+                f"Fit.from_json takes a file path or a JSON string, got {type(source).__name__}"
+            )
         text = str(source)
+        name = "the fit JSON text"
         if not text.lstrip().startswith("{"):
             path = Path(text)
+            name = f"fit file {path}"
+            if path.is_dir():
+                raise DataError(f"{name} is a folder; give the .json file written by Fit.to_json()")
             if not path.is_file():
-                raise DataError(f"fit file {path} does not exist")
-            text = path.read_text()
+                raise DataError(f"{name} does not exist")
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"{name} is not UTF-8 text; give the .json file written by Fit.to_json()"
+                ) from None
+            except OSError as exc:
+                raise DataError(f"{name} cannot be read ({exc.strerror})") from None
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(
-                f"fit file is not valid JSON ({exc.msg} at line {exc.lineno})"
+                f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}); give a fit written "
+                "by Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
             ) from None
-        if not isinstance(d, dict):
-            raise DataError("fit file must hold a JSON object written by Fit.to_json()")
-        return cls.from_dict(d)
+        return cls.from_dict(d, source=name)
+
+
+def _mapping(v: Any) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise TypeError(f"expected an object, got {type(v).__name__}")
+    return v
 
 
 def _num(v: Any) -> float:
-    return math.nan if v is None else float(v)
+    if v is None:
+        return math.nan
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"expected a number, got {v!r}")
+    return float(v)
 
 
 def _fmt(x: float | None) -> str:
@@ -251,19 +323,29 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+    """Write via a temporary file and rename, so a crash never leaves a half-written file.
+    The file is made readable by all (0644, not mkstemp's 0600); a path
+    that cannot be written raises :class:`~scalinglaws.errors.OutputError`."""
     import os
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise output_error(path, IsADirectoryError(21, "it is a folder"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise output_error(path, exc) from None
     try:
         with os.fdopen(fd, "w") as fh:
+            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise output_error(path, exc) from None
         raise

@@ -23,16 +23,49 @@ _REGISTRY: dict[str, type[Law]] = {}
 def positive(name: str, value: ArrayLike, what: str = "") -> np.ndarray:
     """Return ``value`` as a float array, raising :class:`DomainError` unless every entry is a
     finite number > 0.  ``name`` (``"N"``, ``"D"``...) and ``what`` make the message precise."""
-    arr = np.asarray(value, dtype=float)
+    label = f"{name} ({what})" if what else name
+    raw = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if raw.dtype.kind == "b" or raw.dtype.kind == "c":
+        raise DomainError(
+            f"{label} must be a finite number greater than 0, got {value!r} "
+            f"({'booleans' if raw.dtype.kind == 'b' else 'complex numbers'} are not accepted)"
+        )
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        hint = (
+            "; parse text such as '70B' with scalinglaws.units.parse_quantity"
+            if isinstance(value, str)
+            else ""
+        )
+        raise DomainError(
+            f"{label} must be a finite number greater than 0 (or an array of them), got "
+            f"{value!r}{hint}"
+        ) from None
     bad = ~np.isfinite(arr) | (arr <= 0)
     if np.any(bad):
         first = arr.flat[int(np.flatnonzero(bad)[0])]
-        label = f"{name} ({what})" if what else name
         raise DomainError(
             f"{label} must be a finite number greater than 0, got {float(first)!r}"
             + (f" at index {int(np.flatnonzero(bad)[0])}" if arr.ndim else "")
         )
     return arr
+
+
+def check_constants(law: Law) -> None:
+    """Raise :class:`DomainError` unless every ``float`` constant of ``law`` is a real number
+    (not a string, None or a boolean); ints and numpy scalars become floats.  Infinite values
+    pass: a fit whose exponent diverges says so in its diagnostics.  Reading a saved law
+    (:meth:`Law.from_dict`) also requires them finite."""
+    for f in dataclasses.fields(law):  # type: ignore[arg-type]
+        if f.type not in ("float", float):
+            continue
+        value = getattr(law, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise DomainError(
+                f"constant {f.name} of law '{law.name}' must be a finite number, got {value!r}"
+            )
+        object.__setattr__(law, f.name, float(value))
 
 
 def scalar_or_array(x: np.ndarray) -> float | np.ndarray:
@@ -67,12 +100,31 @@ class Law:
         """Build the law from :meth:`to_dict`'s output (the ``"law"`` key may be omitted)."""
         data = dict(data)
         data.pop("law", None)
-        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        names = set(fields)
         unknown = sorted(set(data) - names)
         if unknown:
             raise UnknownNameError(
                 f"unknown constant(s) {unknown} for law '{cls.name}'; valid: {sorted(names)}"
             )
+        missing = sorted(
+            n
+            for n, f in fields.items()
+            if n not in data
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        )
+        if missing:
+            raise DomainError(f"law '{cls.name}' needs the constant(s) {missing}")
+        for key, value in data.items():
+            if fields[key].type in ("float", float) and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float, np.integer, np.floating))
+                or not np.isfinite(value)
+            ):
+                raise DomainError(
+                    f"constant {key} of law '{cls.name}' must be a finite number, got {value!r}"
+                )
         return cls(**data)
 
     @property
@@ -106,7 +158,17 @@ _LAZY_MODULES = {
 
 def law_from_dict(data: dict[str, Any]) -> Law:
     """Construct any registered law from ``{"law": name, ...constants}``."""
+    if not isinstance(data, dict):
+        raise DomainError(
+            "a law is written as an object such as {'law': 'chinchilla', 'E': 1.69, ...}, got "
+            f"{type(data).__name__}"
+        )
     name = data.get("law")
+    if not isinstance(name, str):
+        raise UnknownNameError(
+            f"a law needs a 'law' key naming it, got {name!r}; valid names are: "
+            + ", ".join(sorted({*_REGISTRY, *_LAZY_MODULES}))
+        )
     if name not in _REGISTRY and name in _LAZY_MODULES:
         import importlib
 

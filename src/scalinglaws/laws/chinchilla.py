@@ -7,7 +7,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from scalinglaws.laws.base import ArrayLike, Law, positive, register, scalar_or_array
+from scalinglaws.laws.base import (
+    ArrayLike,
+    Law,
+    check_constants,
+    positive,
+    register,
+    scalar_or_array,
+)
 
 
 @register
@@ -29,6 +36,9 @@ class ChinchillaLaw(Law):
     name: ClassVar[str] = "chinchilla"
     variables: ClassVar[tuple[str, ...]] = ("N", "D")
     formula: ClassVar[str] = "L(N, D) = E + A/N^alpha + B/D^beta"
+
+    def __post_init__(self) -> None:
+        check_constants(self)
 
     def __call__(self, N: ArrayLike = None, D: ArrayLike = None) -> float | np.ndarray:
         self._check_kwargs({"N": N, "D": D})

@@ -8,7 +8,14 @@ from typing import ClassVar
 import numpy as np
 
 from scalinglaws.errors import DomainError
-from scalinglaws.laws.base import ArrayLike, Law, positive, register, scalar_or_array
+from scalinglaws.laws.base import (
+    ArrayLike,
+    Law,
+    check_constants,
+    positive,
+    register,
+    scalar_or_array,
+)
 
 _VARIABLES = ("N", "D", "C", "S")
 
@@ -32,6 +39,7 @@ class PowerLaw(Law):
     formula: ClassVar[str] = "L(x) = E + A x^(-alpha)"
 
     def __post_init__(self) -> None:
+        check_constants(self)
         if self.variable not in _VARIABLES:
             raise DomainError(
                 f"PowerLaw variable must be one of {', '.join(_VARIABLES)}, got {self.variable!r}"

@@ -306,7 +306,13 @@ def _shakespeare() -> Corpus:
     )
 
 
-def _user_corpus(spec: str) -> Corpus:
+def corpus_files(spec: str, check: bool = False) -> list[Path]:
+    """The text files of a user corpus (a file, or every non-hidden file under a folder).
+
+    With ``check``, also make sure now -- at plan time, before any training -- that each is a
+    non-empty text file (no NUL byte in its first 4 KiB), reading no more than that.  Raises
+    :class:`DataError` with one sentence otherwise.
+    """
     path = Path(spec).expanduser()
     if not path.exists():
         raise DataError(
@@ -315,7 +321,7 @@ def _user_corpus(spec: str) -> Corpus:
         )
     if path.is_file():
         files = [path]
-    else:
+    elif path.is_dir():
         files = sorted(
             p
             for p in path.rglob("*")
@@ -326,11 +332,41 @@ def _user_corpus(spec: str) -> Corpus:
                 f"corpus folder '{spec}' contains no files; put text files in it "
                 "or give 'shakespeare'."
             )
+    else:
+        raise DataError(
+            f"corpus path '{spec}' is neither a file nor a folder; give a text file or a folder "
+            "of text files."
+        )
+    if check:
+        for f in files:
+            try:
+                with f.open("rb") as fh:
+                    head = fh.read(4096)
+            except OSError as exc:
+                raise DataError(f"corpus file '{f}' cannot be read ({exc.strerror}).") from None
+            if not head:
+                raise DataError(f"corpus file '{f}' is empty; give a non-empty text file.")
+            nul = head.find(b"\x00")
+            if nul >= 0:
+                raise DataError(
+                    f"corpus file '{f}' looks binary (a NUL byte at offset {nul}); "
+                    "give plain text files only."
+                )
+    return files
+
+
+def _user_corpus(spec: str) -> Corpus:
+    path = Path(spec).expanduser()
+    files = corpus_files(spec)
     return _from_files(
         str(path),
         files,
         f"{len(files)} text file(s) under {path}; validation = last 10% of every file",
     )
+
+
+#: Largest synthetic corpus in bytes: every worker generates and holds it in memory.
+MAX_SYNTHETIC_SIZE = 1e9
 
 
 def parse_synthetic(spec: str) -> tuple[str, dict[str, float]]:
@@ -377,6 +413,11 @@ def parse_synthetic(spec: str) -> tuple[str, dict[str, float]]:
         raise DataError(f"synthetic corpus has states**order > 2**20 contexts in {spec!r}.")
     if settings["size"] < 1000:
         raise DataError(f"synthetic corpus size must be at least 1000 bytes in {spec!r}.")
+    if settings["size"] > MAX_SYNTHETIC_SIZE:
+        raise DataError(
+            f"synthetic corpus size must be at most {MAX_SYNTHETIC_SIZE:.0e} bytes (every worker "
+            f"generates it in memory) in {spec!r}."
+        )
     return kind, settings
 
 
@@ -430,6 +471,7 @@ __all__ = [
     "MarkovSource",
     "SHAKESPEARE_INSTALL",
     "VAL_FRACTION",
+    "corpus_files",
     "load_corpus",
     "parse_synthetic",
     "shakespeare_files",

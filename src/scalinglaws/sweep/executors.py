@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -449,7 +450,7 @@ class SlurmExecutor(Executor):
         if gpus:
             params["gpus_per_node"] = int(gpus)
         if mem_gb:
-            params["mem_gb"] = int(mem_gb)
+            params["mem_gb"] = math.ceil(mem_gb)  # 0.5 GB must not become 0 (= all memory)
         if partition:
             params["slurm_partition"] = str(partition)
         self._ex.update_parameters(**params)
@@ -493,6 +494,16 @@ def check_executor(
         raise PlanError(f"unknown executor {name!r}{did_you_mean(key, EXECUTORS)}")
     if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
         raise PlanError(f"--workers must be a whole number >= 1, got {workers!r}")
+    if time_min is not None and not (
+        isinstance(time_min, (int, float)) and math.isfinite(time_min) and time_min > 0
+    ):
+        raise PlanError(f"--time must be a positive number of minutes, got {time_min!r}")
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+        raise PlanError(f"--gpus must be a whole number >= 0, got {gpus!r}")
+    if mem_gb is not None and not (
+        isinstance(mem_gb, (int, float)) and math.isfinite(mem_gb) and mem_gb > 0
+    ):
+        raise PlanError(f"--mem-gb must be a positive number of gigabytes, got {mem_gb!r}")
     slurm_only = {
         "--time": time_min,
         "--partition": partition,

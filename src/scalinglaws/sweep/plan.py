@@ -60,6 +60,8 @@ KINDS: tuple[str, ...] = ("isoflop", "grid", "fixed-tokens")
 DEFAULT_FLOPS_PER_SECOND = 1e10
 #: Seconds of fixed cost per run (process start, importing torch, loading the corpus).
 RUN_OVERHEAD_SECONDS = 3.0
+#: Most model sizes per IsoFLOP budget (Hoffmann et al. 2022 use 9; more only repeat models).
+MAX_SIZES_PER_BUDGET = 100
 #: Tokens per parameter of the default IsoFLOP centre (Hoffmann et al. 2022).
 DEFAULT_TOKENS_PER_PARAM = 20.0
 
@@ -307,6 +309,11 @@ class Plan:
                     f"{src}, [sweep] sizes_per_budget must be at least 3 (a parabola per budget "
                     f"needs three sizes), got {self.sizes_per_budget}."
                 )
+            if self.sizes_per_budget > MAX_SIZES_PER_BUDGET:
+                raise PlanError(
+                    f"{src}, [sweep] sizes_per_budget must be at most {MAX_SIZES_PER_BUDGET} "
+                    f"(more sizes only repeat models), got {self.sizes_per_budget}."
+                )
             _check(
                 self.spread > 1,
                 "[sweep] spread (largest / smallest size)",
@@ -355,6 +362,12 @@ class Plan:
                 f"{self.source}, [sweep] corpus path '{text}' does not exist (looked for {path}); "
                 "give 'shakespeare', 'synthetic:markov' or an existing text file or folder."
             )
+        from scalinglaws.sweep.corpus import corpus_files
+
+        try:  # an empty or binary corpus fails every run: say so now, not once per run
+            corpus_files(path, check=True)
+        except ScalingLawsError as exc:
+            raise PlanError(f"{self.source}, [sweep] corpus: {exc}") from None
 
     def _check_center_text(self, text: str) -> None:
         if text.startswith("fit:"):
@@ -415,13 +428,13 @@ class Plan:
             def f(N: Any) -> np.ndarray:
                 return self.flops_ratio(N) * np.asarray(N, dtype=float)
 
-            if self.center.startswith("fit:"):
-                from scalinglaws.fit.result import Fit
-
-                target: Any = Fit.from_json(self._resolve(self.center[4:].strip()))
-            else:
-                target = self.center
             try:
+                if self.center.startswith("fit:"):
+                    from scalinglaws.fit.result import Fit
+
+                    target: Any = Fit.from_json(self._resolve(self.center[4:].strip()))
+                else:
+                    target = self.center
                 n_opt = float(np.asarray(allocate(target, C=C, flops_per_token=f).N).ravel()[0])
             except ScalingLawsError as exc:
                 raise PlanError(f"{self.source}, [sweep] center {self.center!r}: {exc}") from None
@@ -708,6 +721,11 @@ def read_plan_data(path: str | Path) -> dict[str, Any]:
     """The raw tables of a plan file (.toml with tomllib; .yaml/.yml with yaml.safe_load;
     .json), before validation."""
     p = Path(path)
+    if p.is_dir():
+        raise PlanError(
+            f"plan file {path} is a folder; give the plan's .toml file (a sweep folder keeps "
+            f"its plan as {p / 'plan.toml'})"
+        )
     if not p.is_file():
         raise PlanError(
             f"plan file {path} does not exist; write one with "
@@ -764,6 +782,15 @@ def write_plan(plan: Plan, path: str | Path) -> Path:
     from scalinglaws.sweep.store import atomic_write_text
 
     out = Path(path)
+    if out.is_dir():
+        raise PlanError(
+            f"plan output {path} is a folder; give a file name such as {out / 'plan.toml'}"
+        )
+    if out.suffix.lower() != ".toml":
+        raise PlanError(
+            f"plan output {path} has extension '{out.suffix or '(none)'}'; a plan is written as "
+            "TOML, so name it e.g. plan.toml"
+        )
     atomic_write_text(out, plan.to_toml())
     return out
 

@@ -329,14 +329,39 @@ def read_planned(folder: str | Path) -> dict[str, Any]:
     if not path.is_file():
         if not Path(folder).exists():
             raise DataError(f"sweep folder {folder} does not exist")
+        if Path(folder).is_file():
+            hint = (
+                f"; the sweep of this plan file goes to {Path(folder).with_suffix('')} unless "
+                "'sweep run --out' said otherwise"
+                if Path(folder).suffix.lower() in (".toml", ".yaml", ".yml", ".json")
+                else ""
+            )
+            raise DataError(
+                f"{folder} is a file, not a sweep folder; give the folder that "
+                f"`scalinglaws sweep run` wrote{hint}"
+            )
         raise DataError(
             f"{folder} is not a sweep folder ({PLANNED_FILE} is missing); start the sweep with "
             "`scalinglaws sweep run PLAN --out FOLDER`"
         )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc.msg}); re-run `sweep run`") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
+        raise DataError(f"{path} is not valid JSON ({why}); re-run `sweep run`") from None
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, list) or not all(
+        isinstance(r, dict)
+        and isinstance(r.get("run_id"), str)
+        and all(isinstance(r.get(k), (int, float)) for k in ("N", "D", "C"))
+        for r in runs
+    ):
+        raise DataError(
+            f"{path} is not the list of planned runs that `sweep run` writes (it needs "
+            '{"runs": [{"run_id": ..., "N": ..., "D": ..., "C": ...}, ...]}); re-run '
+            f"`scalinglaws sweep run PLAN --out {folder}` to rewrite it"
+        )
+    return data
 
 
 # ============================================================================ status
@@ -354,7 +379,8 @@ class RunStatus:
     def loss(self) -> float | None:
         """Final validation loss of a finished run."""
         if self.record and self.record.get("status") == "ok":
-            return self.record["result"]["final_val_loss"]
+            loss = (self.record.get("result") or {}).get("final_val_loss")
+            return float(loss) if isinstance(loss, (int, float)) else None
         return None
 
     @property
@@ -480,6 +506,50 @@ class SweepSummary:
         }
 
 
+#: What a sweep folder may hold before its planned.json is written (see
+#: :mod:`scalinglaws.sweep.store`); its tables come after planned.json, so a runs.csv without
+#: one is somebody else's.
+_OWN_ENTRIES = frozenset({"runs", "running", "plan.toml", "slurm", "logs"})
+
+
+def check_sweep_folder(folder: str | Path, plan: Plan) -> None:
+    """Refuse to run ``plan`` into a folder that holds something else: the runs of a plan
+    with another name (its runs.csv would silently lose them), or files that are not a
+    sweep's (its runs.csv or plan.toml would be overwritten).  An empty or missing folder,
+    or the folder of a plan with the same name (edited and re-run), is fine."""
+    import json
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    planned = folder / PLANNED_FILE
+    if planned.is_file():
+        try:
+            previous = json.loads(planned.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            previous = None
+        name = previous.get("name") if isinstance(previous, dict) else None
+        if isinstance(name, str) and name != plan.name:
+            n = len(SweepStore(folder).records())
+            raise PlanError(
+                f"sweep folder {folder} holds the sweep '{name}' ({n} finished run record(s)), "
+                f"not '{plan.name}'; give this plan its own folder with --out, or name it "
+                f"'{name}' in [sweep] name to extend that sweep"
+            )
+        return
+    foreign = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in _OWN_ENTRIES and not p.name.startswith(".")  # .lock, .ray, temp files
+    )
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise PlanError(
+            f"sweep folder {folder} already holds files that are not a sweep's ({shown}); give "
+            "a new or empty folder with --out"
+        )
+
+
 def default_folder(plan: str | Path | Plan) -> Path:
     """Where a sweep's folder goes by default: next to the plan file, named after it
     (``sweeps/demo.toml`` -> ``sweeps/demo``); for a Plan object, ``./<plan.name>``."""
@@ -523,6 +593,7 @@ def run_sweep(
     store = SweepStore(folder)
     if folder.exists() and not folder.is_dir():
         raise PlanError(f"--out {folder} is a file; give a folder for the sweep")
+    check_sweep_folder(folder, plan)
     start = time.perf_counter()
     with store.lock(executor=executor):
         atomic_write_text(

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from scalinglaws.errors import DataError, ScalingLawsError
+from scalinglaws.errors import DataError, ScalingLawsError, output_error
 
 #: Version of the record layout written by :meth:`SweepStore.write_record`.
 RECORD_VERSION = 1
@@ -54,8 +54,13 @@ def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, flushed and
     (when ``durable``) fsync'ed, then ``os.replace``-d over ``path`` and the folder fsync'ed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if path.is_dir():
+        raise output_error(path, IsADirectoryError(21, "it is a folder"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise output_error(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
@@ -64,9 +69,11 @@ def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None
             if durable:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise output_error(path, exc) from None
         raise
     if durable:
         _fsync_dir(path.parent)
@@ -168,7 +175,10 @@ class SweepStore:
     def create(self) -> SweepStore:
         """Make the folder and its sub-folders."""
         for d in (self.folder, self.runs_dir, self.running_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise output_error(d, exc, "the sweep folder") from None
         return self
 
     def exists(self) -> bool:
