@@ -538,7 +538,7 @@ def test_bad_approach2_values_name_their_flag(isoflop_csv, capsys, flags, messag
 
 
 def test_profile_choices_are_the_estimators():
-    from scalinglaws.cli.fitting import _PROFILES
+    from scalinglaws.cli.options import PROFILES as _PROFILES
     from scalinglaws.fit.isoflop import PROFILE_METHODS
 
     assert tuple(_PROFILES) == tuple(PROFILE_METHODS)

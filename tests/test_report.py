@@ -434,3 +434,21 @@ def test_cli_errors(cli_main, made, tmp_path, capsys, argv, match):
     assert cli_main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and match in err[0]
+
+
+def test_report_and_plot_take_the_approach2_profile_flags(tmp_path, capsys):
+    """--profile/--degree/--window reach the report's Approach 2 as they reach `fit`'s."""
+    from pathlib import Path
+
+    from scalinglaws.cli import main
+
+    sweep = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-sweep"
+    out = tmp_path / "r"
+    code = main(["report", str(sweep), "-o", str(out), "--profile", "akima", "--bootstrap", "0",
+                 "--no-backtest", "--formats", "png"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    fit2 = json.loads((out / "fit_approach2.json").read_text())
+    assert "Akima" in json.dumps(fit2["method"])
+    code = main(["plot", "isoflop", str(sweep), "-o", str(tmp_path / "i.png"), "--profile",
+                 "akima", "--degree", "3"])  # fmt: skip
+    assert code == 2 and "takes no degree" in capsys.readouterr().err

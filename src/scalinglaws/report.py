@@ -212,7 +212,8 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
     ``[family]`` shape rule and ``[sweep]`` convention give f(N), see :func:`_sweep_flops`).
     Curve rows without a loss are dropped; ``columns`` maps both tables (its L only runs.csv:
     curves use their validation loss).  ``SL-RUNS-FLOPS-MISMATCH`` is warned once (for
-    runs.csv), not again for curves.csv."""
+    runs.csv), not again for curves.csv, and not at all when the plan's f(N)·D reproduces the
+    recorded C (the report states that convention instead)."""
     import pandas as pd
 
     from scalinglaws.runs import AUTO_NAMES, _parse_columns, load_runs
@@ -224,9 +225,9 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
             f"sweep folder {folder} has no runs.csv (it holds: {', '.join(present) or 'nothing'}); "
             "give the folder the sweep runner wrote, or a runs file"
         )
-    runs, seen = _load_quietly(
-        False, lambda: load_runs(runs_file, columns=columns, flops_per_param_token=k)
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = load_runs(runs_file, columns=columns, flops_per_param_token=k)
     budgets: list[float] = []
     raw = pd.read_csv(runs_file)
     if "budget" in raw.columns:
@@ -235,6 +236,20 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
             budgets = sorted(set(values.tolist()))
     out = _SweepData(runs, None, budgets)
     _sweep_flops(folder, raw, out)
+    # C differs from k·N·D because it follows the sweep's own convention: when the plan's f(N)
+    # reproduces it, SL-RUNS-FLOPS-MISMATCH (which suggests another k) would mislead.
+    explained = bool(
+        out.flops is not None
+        and out.flops_check
+        and out.flops_check["max"] <= SWEEP_FLOPS_TOLERANCE
+    )
+    seen = explained
+    for w in caught:
+        is_mismatch = getattr(w.message, "code", None) == "SL-RUNS-FLOPS-MISMATCH"
+        if is_mismatch and explained:
+            continue
+        seen = seen or is_mismatch
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     curves_file = folder / "curves.csv"
     if not curves_file.is_file():
         return out

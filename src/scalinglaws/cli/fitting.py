@@ -25,6 +25,8 @@ from scalinglaws.cli.options import (
     parse_flops_per_token,
     parse_level,
     parse_number,
+    parse_profile_options,
+    profile_options,
     seed_option,
     with_options,
 )
@@ -171,28 +173,7 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option("--delta", default=None, help="Huber delta (default 1e-3)."),
             # ---- Approach 2 (IsoFLOP profiles)
-            click.option(
-                "--profile",
-                type=click.Choice(_PROFILES, case_sensitive=False),
-                default=None,
-                help="Approach 2: how each IsoFLOP profile's minimum is found: poly (a "
-                "polynomial of L in ln N, see --degree; Hoffmann et al. 2022) or akima (an "
-                "Akima spline of ln L in ln N; Porian et al. 2024); default poly.",
-            ),
-            click.option(
-                "--degree",
-                type=int,
-                default=None,
-                help="Approach 2 with --profile poly: degree of the polynomial fitted to each "
-                "profile, 2 to 6 (default 2, Hoffmann's parabola).",
-            ),
-            click.option(
-                "--window",
-                default=None,
-                help="Approach 2: fit each profile only on the sizes within this factor (> 1, "
-                "e.g. 3) of its lowest-loss size, for valleys too wide or lopsided for one "
-                "parabola (default: every size).",
-            ),
+            *profile_options(),
             bin_tolerance_option(
                 "Approaches 2 and auto", "default 0.05 for approach 2, 0.2 for auto"
             ),
@@ -236,11 +217,6 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             seed_option(),
         ],
     )
-
-
-#: The IsoFLOP profile fits of Approach 2 (``scalinglaws.fit.isoflop.PROFILE_METHODS``),
-#: named here so that `scalinglaws --help` does not import the estimator.
-_PROFILES = ("poly", "akima")
 
 
 @contextmanager
@@ -304,20 +280,12 @@ def _estimator(options: dict[str, Any], level: float, budgets: list[float] | Non
     if opts.get("delta") is not None:
         opts["delta"] = parse_quantity(opts["delta"], what="--delta")
     opts["bin_tolerance"] = parse_bin_tolerance(opts.get("bin_tolerance"))
-    if opts.get("window") is not None:
-        opts["window"] = parse_number(opts["window"], "--window", low=1.0)
     if opts.get("isoflop_budgets") is not None:
         opts["isoflop_budgets"] = parse_quantities(
             opts["isoflop_budgets"], what="--isoflop-budgets"
         )
-    if opts.get("profile") is not None:
-        opts["profile"] = opts["profile"].lower()
+    opts.update(parse_profile_options(opts.get("profile"), opts.get("degree"), opts.get("window")))
     estimator = build_estimator(approach, **opts, level=level, budgets=budgets)
-    if opts.get("degree") is not None and getattr(estimator, "profile", None) == "akima":
-        raise DataError(
-            "--degree sets the polynomial of --profile poly; --profile akima fits a spline "
-            "through each profile and takes no degree"
-        )
     return estimator
 
 

@@ -147,3 +147,53 @@ def parse_bin_tolerance(text: str | None) -> float | None:
             f"e.g. 0.05), got {text!r}"
         )
     return value
+
+
+#: The IsoFLOP profile fits of Approach 2 (``scalinglaws.fit.isoflop.PROFILE_METHODS``),
+#: named here so that `scalinglaws --help` does not import the estimator.
+PROFILES = ("poly", "akima")
+
+
+def profile_options() -> list[Decorator]:
+    """--profile, --degree and --window: how Approach 2 finds each IsoFLOP minimum."""
+    return [
+        click.option(
+            "--profile",
+            type=click.Choice(PROFILES, case_sensitive=False),
+            default=None,
+            help="Approach 2: how each IsoFLOP profile's minimum is found: poly (a "
+            "polynomial of L in ln N, see --degree; Hoffmann et al. 2022) or akima (an "
+            "Akima spline of ln L in ln N; Porian et al. 2024); default poly.",
+        ),
+        click.option(
+            "--degree",
+            type=int,
+            default=None,
+            help="Approach 2 with --profile poly: degree of the polynomial fitted to each "
+            "profile, 2 to 6 (default 2, Hoffmann's parabola).",
+        ),
+        click.option(
+            "--window",
+            default=None,
+            help="Approach 2: fit each profile only on the sizes within this factor (> 1, "
+            "e.g. 3) of its lowest-loss size, for valleys too wide or lopsided for one "
+            "parabola (default: every size).",
+        ),
+    ]
+
+
+def parse_profile_options(
+    profile: str | None, degree: int | None, window: str | float | None
+) -> dict[str, Any]:
+    """The values of :func:`profile_options` as estimator arguments (None where not given);
+    --degree with --profile akima is refused."""
+    if degree is not None and profile is not None and profile.lower() == "akima":
+        raise DataError(
+            "--degree sets the polynomial of --profile poly; --profile akima fits a spline "
+            "through each profile and takes no degree"
+        )
+    return {
+        "profile": None if profile is None else profile.lower(),
+        "degree": degree,
+        "window": None if window is None else parse_number(str(window), "--window", low=1.0),
+    }

@@ -46,15 +46,26 @@ def _source_options(bootstrap_default: str) -> Callable[[Callable[..., Any]], Ca
                     "Approach 2", "default 0.05, or 0.25 around a sweep folder's planned budgets"
                 ),
                 shared.min_sizes_option("default 5"),
+                *shared.profile_options(),
             ],
         )
 
     return decorate
 
 
-def _approach2(bin_tolerance: str | None, min_sizes: int | None) -> dict[str, Any]:
+def _approach2(
+    bin_tolerance: str | None,
+    min_sizes: int | None,
+    profile: str | None = None,
+    degree: int | None = None,
+    window: str | None = None,
+) -> dict[str, Any]:
     """The report's Approach 2 options, as given on the command line."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {
+        k: v
+        for k, v in shared.parse_profile_options(profile, degree, window).items()
+        if v is not None
+    }
     tolerance = shared.parse_bin_tolerance(bin_tolerance)
     if tolerance is not None:
         out["bin_tolerance"] = tolerance
@@ -116,6 +127,9 @@ def report_command(
     presets: str | None,
     bin_tolerance: str | None,
     min_sizes: int | None,
+    profile: str | None,
+    degree: int | None,
+    window: str | None,
     accelerator: str | None,
     devices: str,
     mfu: str,
@@ -149,7 +163,7 @@ def report_command(
         flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
         presets=_presets(presets),
         backtest=not no_backtest,
-        approach2=_approach2(bin_tolerance, min_sizes),
+        approach2=_approach2(bin_tolerance, min_sizes, profile, degree, window),
         formats=[f.strip() for f in formats.split(",") if f.strip()],
         title=title,
     )
@@ -200,6 +214,9 @@ def plot_command(
     presets: str | None,
     bin_tolerance: str | None,
     min_sizes: int | None,
+    profile: str | None,
+    degree: int | None,
+    window: str | None,
     law: str | None,
 ) -> None:
     """Draw one figure of KIND from SOURCE (a runs file, a sweep folder or a saved fit).
@@ -230,20 +247,23 @@ def plot_command(
     if target.is_dir():
         raise DataError(f"-o {out_path} is a folder; give a file name such as frontier.png")
     check_writable(out_path, "-o")
-    fig = make_figure(
-        kind,
-        source,
-        budgets=_budgets(budgets),
-        n_bootstrap=n_bootstrap,
-        seed=_seed(seed),
-        level=shared.parse_level(level),
-        columns=columns,
-        drop_highest=drop_highest,
-        flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
-        presets=_presets(presets),
-        law=law,
-        approach2=_approach2(bin_tolerance, min_sizes),
-    )
+    from scalinglaws.cli.fitting import _reported_warnings
+
+    with _reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
+        fig = make_figure(
+            kind,
+            source,
+            budgets=_budgets(budgets),
+            n_bootstrap=n_bootstrap,
+            seed=_seed(seed),
+            level=shared.parse_level(level),
+            columns=columns,
+            drop_highest=drop_highest,
+            flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
+            presets=_presets(presets),
+            law=law,
+            approach2=_approach2(bin_tolerance, min_sizes, profile, degree, window),
+        )
     (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
     click.echo(f"wrote {written}")
 
