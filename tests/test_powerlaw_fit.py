@@ -195,3 +195,32 @@ def test_too_few_points_is_a_fit_error():
     data = frame(N=np.array([1e7, 1e8, 1e9]), D=np.full(3, 1e10), L=np.array([3.0, 2.7, 2.5]))
     with pytest.raises(FitError, match="at least 4 distinct x values, got 3"):
         PowerLawFit(variable="N").fit(data)
+
+
+def test_loss_floor_diagnostic_flags_a_collapsed_offset():
+    from scalinglaws.fit.powerlaw import loss_floor_diagnostics
+
+    L = np.array([3.0, 2.6, 2.3])
+    (d,) = loss_floor_diagnostics(1e-12, L, offset=True)
+    assert d.code == "E_COLLAPSED" and d.severity == "warning"
+    assert d.data == {"E": 1e-12, "L_min": 2.3}
+    assert loss_floor_diagnostics(1.7, L, offset=True) == []
+    assert loss_floor_diagnostics(0.0, L, offset=False) == []  # no offset was fitted
+
+
+def test_approach1_on_the_demo_sweep_reports_its_collapsed_floor():
+    """The committed demo sweep's envelope has no visible floor: E of L*(C) goes to ~0, and the
+    fit says so rather than extrapolating L* silently."""
+    import warnings
+    from pathlib import Path
+
+    from scalinglaws.fit.envelope import Approach1
+    from scalinglaws.runs import load_runs
+
+    curves = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-sweep" / "curves.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # C follows the sweep's convention, not 6·N·D
+        runs = load_runs(curves, columns="L=val_loss")
+    fit = Approach1().fit(runs)
+    assert fit.params["E"] < 0.05 * float(runs.L.min())
+    assert "E_COLLAPSED" in fit.diagnostic_codes()

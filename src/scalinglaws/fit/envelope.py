@@ -42,6 +42,7 @@ from scalinglaws.fit.powerlaw import (
     extrapolation_diagnostics,
     fit_loss_power,
     fit_power,
+    loss_floor_diagnostics,
 )
 from scalinglaws.fit.result import Diagnostic, Fit
 
@@ -239,6 +240,7 @@ class Approach1:
         if law is None:
             raise res
         diagnostics = self._diagnostics(curves, best, used, edge, progress, derived, C_grid)
+        diagnostics += loss_floor_diagnostics(law.E, L_env[used], self.loss_offset)
         fit = Fit(
             law=law,
             params={"E": law.E, "A": law.A, "alpha": law.alpha},

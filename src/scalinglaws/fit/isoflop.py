@@ -39,6 +39,7 @@ from scalinglaws.fit.powerlaw import (
     extrapolation_diagnostics,
     fit_loss_power,
     fit_power,
+    loss_floor_diagnostics,
 )
 from scalinglaws.fit.result import Diagnostic, Fit
 from scalinglaws.laws.power import PowerLaw
@@ -432,6 +433,7 @@ class Approach2:
                 )
             )
         diagnostics += exponent_diagnostics({"a": derived["a"], "b": derived["b"]})
+        diagnostics += loss_floor_diagnostics(law.E, np.array([p["L_opt"] for p in used]), offset)
         diagnostics += extrapolation_diagnostics(
             self.budgets, float(Cs.min()), float(Cs.max()), "IsoFLOP budget"
         )

@@ -376,6 +376,32 @@ def extrapolation_diagnostics(
     return out
 
 
+def loss_floor_diagnostics(E: float, L: np.ndarray, offset: bool) -> list[Diagnostic]:
+    """``E_COLLAPSED`` when the frontier loss law L*(C) = E + A·C^−α was fitted with an offset
+    and E went below 5% of the smallest optimal loss ``L`` (the threshold of
+    :func:`scalinglaws.fit.diagnostics.collapsed_terms`): the optimal losses show no floor, so
+    L* at larger budgets falls without limit and is not to be trusted; N* and D*, fitted
+    separately, are unaffected."""
+    from scalinglaws.fit.diagnostics import E_COLLAPSE_FRACTION
+
+    L_min = float(np.min(L)) if np.size(L) else math.nan
+    if not offset or not E < E_COLLAPSE_FRACTION * L_min:
+        return []
+    return [
+        Diagnostic(
+            code="E_COLLAPSED",
+            severity="warning",
+            message=(
+                f"the offset E of L*(C) = E + A·C^-alpha collapsed to {E:.3g} (below "
+                f"{100 * E_COLLAPSE_FRACTION:g}% of the lowest optimal loss {L_min:.4g}): the "
+                "optimal losses show no floor, so L* at larger budgets is unreliable; N* and D* "
+                "are fitted separately and unaffected"
+            ),
+            data={"E": float(E), "L_min": L_min},
+        )
+    ]
+
+
 def exponent_diagnostics(exponents: dict[str, float]) -> list[Diagnostic]:
     """``EXPONENT_IMPLAUSIBLE`` for each allocation exponent (a, b) outside (0, 1): N* and D*
     must both grow with C, and neither faster than C itself (Hoffmann et al. 2022 find
