@@ -562,3 +562,52 @@ def test_shared_options_parse_alike_in_fit_and_plot(isoflop_csv, tmp_path, capsy
         assert code == 2
         assert one_error(err).startswith(message), argv
     assert not (tmp_path / "iso.png").exists()
+
+
+def test_allocate_from_a_bootstrapped_fit_prints_intervals(grid_csv, tmp_path, capsys):
+    from scalinglaws.allocate import allocate
+
+    out_json = tmp_path / "fit.json"
+    code, _, err = run(
+        ["fit", grid_csv, "--columns", COLUMNS, "--bootstrap", "30", "--json", out_json], capsys
+    )
+    assert code == 0, err
+    code, out, err = run(
+        ["allocate", "--fit", out_json, "--compute", "1e21", "--level", "0.9", "--json"], capsys
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    row = record["rows"][0]
+    assert record["level"] == 0.9 and "parameter uncertainty only" in record["interval"]
+    fit = Fit.from_json(out_json.read_text())
+    n_draws = [float(allocate(r, C=1e21).N) for r in fit.replicate_laws()]
+    assert row["N_low"] == pytest.approx(np.percentile(n_draws, 5), rel=1e-9)
+    assert row["N_high"] == pytest.approx(np.percentile(n_draws, 95), rel=1e-9)
+    assert row["N_low"] < row["N"] < row["N_high"]
+    assert row["L_low"] < row["L"] < row["L_high"]
+    truth = allocate(HOFFMANN, C=1e21)
+    assert row["N_low"] < float(truth.N) < row["N_high"]
+
+
+def test_allocate_from_an_auto_fit_uses_its_optimum(isoflop_csv, tmp_path, capsys):
+    from scalinglaws.fit.auto import AutoFitResult
+
+    out_json = tmp_path / "auto.json"
+    code, _, err = run(
+        ["fit", isoflop_csv, "--columns", "N=params,C=flops,L=loss", "--approach", "auto",
+         "--candidates", "chinchilla,frontier", "--bootstrap", "10", "--json", out_json],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run(["allocate", "--fit", out_json, "--compute", "1e22", "--json"], capsys)
+    assert code == 0, err
+    row = json.loads(out)["rows"][0]
+    opt = AutoFitResult.from_fit(Fit.from_json(out_json.read_text())).optimum(1e22)
+    assert row["N"] == pytest.approx(opt["N_opt"])
+    assert (row["N_low"], row["N_high"]) == pytest.approx((opt["N_opt_low"], opt["N_opt_high"]))
+    assert row["L_high"] == pytest.approx(opt["L_opt_high"])
+
+
+def test_allocate_level_needs_a_budget(isoflop_csv, capsys):
+    code, _, err = run(["allocate", "--params", "70B", "--level", "0.8"], capsys)
+    assert code == 2 and "--level applies to a saved fit" in one_error(err)

@@ -61,6 +61,9 @@ def test_readme_example_prints_what_the_readme_shows(name, argv, expected, capsy
     if any("../shared/" in a for a in argv):
         if not SHARED.is_dir():
             pytest.skip("../shared is absent")
+    made_earlier = [a for a in argv if a.endswith(".json") and not (ROOT / a).exists()]
+    if made_earlier:
+        pytest.skip(f"needs {made_earlier[0]}, which an earlier README command writes")
     monkeypatch.chdir(ROOT)
     main(argv)
     out, err = capsys.readouterr()

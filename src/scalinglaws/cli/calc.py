@@ -151,8 +151,10 @@ def _allocate(
     fit_path: str | None,
     flops_per_token: str,
     as_json: bool,
+    level_text: str | None = None,
 ) -> None:
     from scalinglaws.allocate import allocate, allocate_for_params, compute_for_loss
+    from scalinglaws.presets import Preset
 
     flags = (("--compute", compute), ("--params", params), ("--loss", loss))
     given = [f for f, v in flags if v is not None]
@@ -161,11 +163,17 @@ def _allocate(
             "allocate needs exactly one of --compute (budgets), --params (model sizes) or "
             f"--loss (target losses), got {', '.join(given) if given else 'none'}"
         )
+    level = _level_flag(level_text, fit_path)
+    if level is not None and compute is None:
+        raise DataError("--level goes with --compute (intervals of N*, D*, L* at a budget)")
     src = _source(law, fit_path)
     k = _k(flops_per_token)
+    band = None
     if compute is not None:
         values, question = _list(compute, "--compute"), "budget"
         result = allocate(src.target, C=values, flops_per_token=k)
+        if not isinstance(src.target, Preset):
+            band = _allocation_band(src.target, values, k, level)
     elif params is not None:
         values, question = _list(params, "--params"), "model size"
         result = allocate_for_params(src.target, N=values, flops_per_token=k)
@@ -182,31 +190,133 @@ def _allocate(
         }
         for i in range(len(values))
     ]
+    if band is not None:
+        for i, r in enumerate(rows):
+            if "N_opt" in band:  # an automatic fit: its own optimum, with its intervals
+                r.update(N=float(band["N_opt"][i]), D=float(band["D_opt"][i]))
+                r.update(L=float(band["L_opt"][i]), tokens_per_param=r["D"] / r["N"])
+            for x in ("N", "D", "L"):
+                r[f"{x}_low"] = float(band[f"{x}_opt_low"][i])
+                r[f"{x}_high"] = float(band[f"{x}_opt_high"][i])
     if as_json:
-        emit_json(
-            {
-                "source": src.label,
-                "question": question,
-                "method": result.method,
-                "flops_per_token": k,
-                "n_counts": src.n_counts,
-                "rows": [{key: _json_num(v) for key, v in r.items()} for r in rows],
-            }
-        )
+        out = {
+            "source": src.label,
+            "question": question,
+            "method": result.method,
+            "flops_per_token": k,
+            "n_counts": src.n_counts,
+            "rows": [{key: _json_num(v) for key, v in r.items()} for r in rows],
+        }
+        if band is not None:
+            out |= {"level": band["level"], "interval": band["words"]}
+        emit_json(out)
         return
     no_loss = any(not math.isfinite(r["L"]) for r in rows)
     caption = src.caption + f"  Method: {result.method}; C = {k:g}·N·D."
     if no_loss:
         caption += "  L* — : the source publishes no loss law."
+    heads = ["C (FLOPs)", "N* (params)", "D* (tokens)", "tokens/param", "L* (nats/token)"]
+    table = [
+        [_c(r["C"]), _q(r["N"]), _q(r["D"]), _r(r["tokens_per_param"]), _l(r["L"])] for r in rows
+    ]
+    if band is not None:
+        pct = f"{100 * band['level']:g}%"
+        heads = [heads[0], "N*", f"N* {pct}", "D*", f"D* {pct}", "tokens/param", "L*", f"L* {pct}"]
+        table = [
+            [
+                _c(r["C"]),
+                _q(r["N"]),
+                f"{_q(r['N_low'])}–{_q(r['N_high'])}",
+                _q(r["D"]),
+                f"{_q(r['D_low'])}–{_q(r['D_high'])}",
+                _r(r["tokens_per_param"]),
+                _l(r["L"]),
+                f"{_l(r['L_low'])}–{_l(r['L_high'])}",
+            ]
+            for r in rows
+        ]
+        caption += f"  Intervals: {band['words']}."
     print_table(
-        [[_c(r["C"]), _q(r["N"]), _q(r["D"]), _r(r["tokens_per_param"]), _l(r["L"])] for r in rows],
-        ["C (FLOPs)", "N* (params)", "D* (tokens)", "tokens/param", "L* (nats/token)"],
+        table,
+        heads,
         title=f"Compute-optimal allocation by {question} — {src.label}",
         caption=caption,
     )
 
 
 # ============================================================================ predict
+def _level_flag(level_text: str | None, fit_path: str | None) -> float | None:
+    """--level: a number in (0, 1), and only with --fit (a preset carries no intervals)."""
+    if level_text is None:
+        return None
+    try:
+        level = float(level_text)
+    except ValueError:
+        level = math.nan
+    if not 0 < level < 1:
+        raise DataError(f"--level must be a number between 0 and 1 (e.g. 0.8), got {level_text!r}")
+    if fit_path is None:
+        raise DataError(
+            "--level applies to a saved fit with intervals (--fit FIT.json), not to a "
+            "preset; drop --level or give --fit"
+        )
+    return level
+
+
+def _allocation_band(
+    fit: Any, C: np.ndarray, k: float, level: float | None
+) -> dict[str, Any] | None:
+    """Intervals of N*, D*, L* at budgets ``C`` from a saved fit: an automatic fit's own
+    (:meth:`~scalinglaws.fit.auto.AutoFitResult.optimum`: the candidates' replicate optima,
+    and L* with the out-of-sample error), or the percentile intervals of a bootstrapped L(N, D)
+    fit's replicate allocations (parameter uncertainty only).  None when the fit has neither."""
+    from scalinglaws.allocate import allocate
+
+    if fit.approach == "auto":
+        from scalinglaws.fit.auto import AutoFitResult
+
+        auto = AutoFitResult.from_fit(fit)
+        lev = auto.level if level is None else level
+        opts = [auto.optimum(float(c), lev) for c in C]
+        band = {key: np.array([o[key] for o in opts]) for key in opts[0] if key != "level"}
+        band |= {
+            "level": lev,
+            "words": "the candidates' bootstrap optima, and for L* the nested backtest's "
+            "out-of-sample error, widened with the distance beyond the data",
+        }
+        return band
+    if tuple(sorted(fit.law.variables)) != ("D", "N"):
+        return None
+    reps = fit.replicate_laws()
+    if not reps:
+        return None
+    lev = fit.level if level is None else level
+    draws = {"N_opt": [], "D_opt": [], "L_opt": []}
+    for rep in reps:
+        try:
+            with np.errstate(all="ignore"):
+                a = allocate(rep, C=C, flops_per_token=k)
+        except (ScalingLawsError, ValueError, ArithmeticError):
+            continue
+        draws["N_opt"].append(np.asarray(a.N, float))
+        draws["D_opt"].append(np.asarray(a.D, float))
+        draws["L_opt"].append(np.asarray(a.L, float))
+    if not draws["N_opt"]:
+        return None
+    tail = 50 * (1 - lev)
+    band: dict[str, Any] = {}
+    for key, values in draws.items():
+        low, high = np.nanpercentile(np.array(values), [tail, 100 - tail], axis=0)
+        band[f"{key}_low"], band[f"{key}_high"] = np.atleast_1d(low), np.atleast_1d(high)
+    band |= {
+        "level": lev,
+        "words": f"the {len(draws['N_opt'])} bootstrap replicates' allocations (parameter "
+        "uncertainty only; 'scalinglaws fit --approach auto' gives intervals calibrated for "
+        "extrapolation)",
+    }
+    return band
+
+
 def _broadcast(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     sizes = {len(v) for v in values.values()}
     n = max(sizes)
@@ -233,21 +343,7 @@ def _predict(
     from scalinglaws.allocate import allocate
     from scalinglaws.presets import Preset
 
-    level = None
-    if level_text is not None:
-        try:
-            level = float(level_text)
-        except ValueError:
-            level = math.nan
-        if not 0 < level < 1:
-            raise DataError(
-                f"--level must be a number between 0 and 1 (e.g. 0.8), got {level_text!r}"
-            )
-        if fit_path is None:
-            raise DataError(
-                "--level applies to a saved fit with intervals (--fit FIT.json), not to a "
-                "preset; drop --level or give --fit"
-            )
+    level = _level_flag(level_text, fit_path)
     raw = {"N": params, "D": tokens, "C": compute, "S": steps}
     given = {key: _list(text, _FLAGS[key]) for key, text in raw.items() if text is not None}
     if not given:
@@ -591,11 +687,17 @@ def register(group: click.Group) -> None:
         "--params", default=None, help="Model size(s): the budget for which each is optimal."
     )
     @click.option("--loss", default=None, help="Target loss(es): the least compute reaching it.")
+    @click.option(
+        "--level",
+        default=None,
+        help="With --fit and --compute: interval level for N*, D*, L* (default: the fit's own).",
+    )
     @_law_options
     def allocate_command(
         compute: str | None,
         params: str | None,
         loss: str | None,
+        level: str | None,
         law: str | None,
         fit_path: str | None,
         flops_per_token: str,
@@ -609,7 +711,7 @@ def register(group: click.Group) -> None:
         scalinglaws allocate --loss 2.0 --law besiroglu2024
         scalinglaws allocate --compute 1e24 --fit fit.json
         """
-        _allocate(compute, params, loss, law, fit_path, flops_per_token, as_json)
+        _allocate(compute, params, loss, law, fit_path, flops_per_token, as_json, level)
 
     @group.command("predict")
     @click.option("--params", default=None, help="Parameters N: 70B, '1B,7B'.")
