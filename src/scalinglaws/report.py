@@ -196,13 +196,19 @@ def _load_quietly(mismatch_seen: bool, load: Any) -> tuple[Any, bool]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = load()
+    return result, _reemit(caught, mismatch_seen)
+
+
+def _reemit(caught: Sequence[warnings.WarningMessage], skip_mismatch: bool) -> bool:
+    """Re-emit ``caught`` warnings, leaving out ``SL-RUNS-FLOPS-MISMATCH`` when
+    ``skip_mismatch``; returns whether the mismatch is now said (or was to be skipped)."""
     for w in caught:
         is_mismatch = getattr(w.message, "code", None) == "SL-RUNS-FLOPS-MISMATCH"
-        if is_mismatch and mismatch_seen:
+        if is_mismatch and skip_mismatch:
             continue
-        mismatch_seen = mismatch_seen or is_mismatch
+        skip_mismatch = skip_mismatch or is_mismatch
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return result, mismatch_seen
+    return skip_mismatch
 
 
 def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
@@ -243,13 +249,7 @@ def _load_sweep(folder: Path, columns: Any, k: float) -> _SweepData:
         and out.flops_check
         and out.flops_check["max"] <= SWEEP_FLOPS_TOLERANCE
     )
-    seen = explained
-    for w in caught:
-        is_mismatch = getattr(w.message, "code", None) == "SL-RUNS-FLOPS-MISMATCH"
-        if is_mismatch and explained:
-            continue
-        seen = seen or is_mismatch
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    seen = _reemit(caught, explained)
     curves_file = folder / "curves.csv"
     if not curves_file.is_file():
         return out

@@ -263,6 +263,14 @@ def _level_flag(level_text: str | None, fit_path: str | None) -> float | None:
     return level
 
 
+def _percentile_interval(draws: list[np.ndarray], level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed percentile interval at ``level`` of replicate draws (one array per
+    replicate), per column, NaN draws ignored."""
+    tail = 50 * (1 - level)
+    low, high = np.nanpercentile(np.array(draws), [tail, 100 - tail], axis=0)
+    return np.atleast_1d(low), np.atleast_1d(high)
+
+
 def _allocation_band(
     fit: Any, C: np.ndarray, k: float, level: float | None
 ) -> dict[str, Any] | None:
@@ -303,11 +311,9 @@ def _allocation_band(
         draws["L_opt"].append(np.asarray(a.L, float))
     if not draws["N_opt"]:
         return None
-    tail = 50 * (1 - lev)
     band: dict[str, Any] = {}
     for key, values in draws.items():
-        low, high = np.nanpercentile(np.array(values), [tail, 100 - tail], axis=0)
-        band[f"{key}_low"], band[f"{key}_high"] = np.atleast_1d(low), np.atleast_1d(high)
+        band[f"{key}_low"], band[f"{key}_high"] = _percentile_interval(values, lev)
     band |= {
         "level": lev,
         "words": f"the {len(draws['N_opt'])} bootstrap replicates' allocations (parameter "
@@ -501,12 +507,10 @@ def _fit_band(
                 draws.append(np.asarray(rep(**{x: v[x] for x in rep.variables}), dtype=float))
             else:
                 draws.append(np.asarray(allocate(rep, C=v["C"], flops_per_token=k).L, float))
-    arr = np.array(draws)
-    tail = 50 * (1 - lev)
-    low, high = np.nanpercentile(arr, [tail, 100 - tail], axis=0)
+    low, high = _percentile_interval(draws, lev)
     return {
-        "low": np.atleast_1d(low),
-        "high": np.atleast_1d(high),
+        "low": low,
+        "high": high,
         "level": lev,
         "words": (
             f"the {len(reps)} bootstrap replicates' predictions (parameter uncertainty only, not "

@@ -6,9 +6,7 @@ live in :mod:`scalinglaws.fit`, the backtest in :mod:`scalinglaws.fit.backtest`.
 from __future__ import annotations
 
 import inspect
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -30,10 +28,10 @@ from scalinglaws.cli.options import (
     seed_option,
     with_options,
 )
+from scalinglaws.cli.output import reported_warnings
 from scalinglaws.errors import (
     DataError,
     ScalingLawsError,
-    ScalingLawsWarning,
     UnknownNameError,
     did_you_mean,
 )
@@ -219,21 +217,6 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
-@contextmanager
-def _reported_warnings() -> Iterator[None]:
-    """Print our coded warnings as 'warning: [code] message' lines on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingLawsWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if isinstance(w.message, ScalingLawsWarning):
-                    click.echo(f"warning: {w.message}", err=True)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-
-
 def _load(
     runs_file: str,
     columns: str | None,
@@ -399,7 +382,7 @@ def fit_command(
         raise DataError("--budgets is empty; give FLOP budgets such as 1e22,5.76e23 or drop it")
     budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
     _check_output(json_path, runs_file)
-    with _reported_warnings():
+    with reported_warnings():
         # the flags are checked before the runs are read: a refusal is the only output
         estimator = _estimator(estimator_options, level_value, budget_list)
         runs = _load(
@@ -464,7 +447,7 @@ def backtest_command(
     quantile = parse_number(cut_quantile, "--cut-quantile", 0.0, 1.0)
     cut_value = None if cut is None else parse_quantity(cut, what="--cut")
     _check_output(json_path, runs_file)
-    with _reported_warnings():
+    with reported_warnings():
         # the flags are checked before the runs are read: a refusal is the only output
         estimator = _estimator(estimator_options, level_value, None)
         runs = _load(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -53,3 +54,23 @@ def cell(v: Any) -> str:
             return f"{v:.3e}"
         return f"{v:,.4g}" if av >= 1000 else f"{v:.4g}"
     return str(v)
+
+
+@contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Print our coded warnings as 'warning: [code] message' lines on stderr (other warnings
+    as Python shows them)."""
+    import warnings
+
+    from scalinglaws.errors import ScalingLawsWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScalingLawsWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if isinstance(w.message, ScalingLawsWarning):
+                    click.echo(f"warning: {w.message}", err=True)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)

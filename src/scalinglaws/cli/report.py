@@ -247,9 +247,9 @@ def plot_command(
     if target.is_dir():
         raise DataError(f"-o {out_path} is a folder; give a file name such as frontier.png")
     check_writable(out_path, "-o")
-    from scalinglaws.cli.fitting import _reported_warnings
+    from scalinglaws.cli.output import reported_warnings
 
-    with _reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
+    with reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
         fig = make_figure(
             kind,
             source,
