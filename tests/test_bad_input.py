@@ -119,7 +119,7 @@ def test_an_auto_fit_without_its_candidates_says_so(tmp_path, capsys, fit_dict):
     msg = one_error(
         *run(["predict", "--params", "1B", "--tokens", "2B", "--fit", path], capsys)[::2]
     )
-    assert "lacks the candidates' record" in msg and "not from the automatic fit" not in msg
+    assert "lacks the evidence record" in msg and "not from the automatic fit" not in msg
 
 
 def test_a_fit_with_a_negative_exponent_cannot_be_allocated(tmp_path, capsys, fit_dict):

@@ -1,39 +1,44 @@
-"""Extrapolation you can trust: candidate laws weighted by a nested backtest, with calibrated
-prediction intervals.
+"""Extrapolation that holds on studies it has never seen: candidate laws weighted by the
+error each makes at the distance asked, shrunk toward the standard recipe when the evidence
+is thin, with intervals that widen with that distance.
 
-The point of a scaling law is a prediction at a budget nobody has trained yet, and that is
-where a single fitted form is weakest: on Porian et al. 2024's IsoFLOP data the standard
-Approach 3 fit misses the top-compute runs by 8-25% in half of the set-ups (E collapses to 0,
-or saturates at the lowest loss).  :class:`AutoFit` does not trust one form:
+The point of a scaling law is a prediction at a budget nobody has trained yet.  A single
+fitted form can fail there (on Porian et al. 2024's IsoFLOP data the standard Approach 3 fit
+misses the top-compute runs by 8-25% in half of the set-ups: E collapses to 0), but a
+procedure that trusts a short backtest to replace it fails too, on studies whose standard
+fit was fine.  :class:`AutoFit`:
 
 1. **Candidates** (:mod:`scalinglaws.fit.candidates`): the Chinchilla form unconstrained (the
    standard recipe) and constrained (α, β ≥ 0, 0.5·L_min ≤ E ≤ 0.9·L_min), Kaplan's L(N, D),
-   the Approach 2 IsoFLOP frontier and L(C) = E + A·C^−α on the compute frontier (the last
-   two predict an off-optimum run through the constrained fit's valley).
-2. **Nested, time-ordered backtest** inside the training data: every candidate is fitted on
-   the runs whose C is at or below the ``inner_quantile`` (0.75) quantile of the runs' C and
-   predicts the runs above it -- the same protocol a user applies to the whole procedure, so
-   the runs a user holds out are never used to choose.
-3. **Weights** inversely proportional to each candidate's out-of-sample mean squared log
-   error (Bates & Granger 1969, "The combination of forecasts"); the prediction is the
-   weighted geometric mean of the candidates refitted on all the runs
-   (:class:`~scalinglaws.fit.candidates.EnsembleLaw`).
-4. **Prediction intervals** combine parameter uncertainty -- bootstrap replicates resampling
-   whole runs, every candidate refitted to the same replicate -- with the out-of-sample error
-   of the combination measured by the nested backtest.  Those log errors grow with a run's
-   distance from the compute-optimal size, u = |ln(N/N*(C))|, so they are standardised by a
-   fitted spread σ(u) = a + b·u² (:meth:`AutoFitResult.error_model`) and mirrored to be
-   symmetric; the predictive draws are log L̂_r + s·σ(u)·z_j over replicates r and
-   standardised errors j, and the interval is their equal-tailed percentiles.  The nested
-   backtest extrapolated over ``reach`` e-folds of C (from its cut to the largest budget); for
-   a request d e-folds beyond the data, s = max(1, d / reach), the extrapolation part of the
-   error (what exceeds the runs' in-sample scatter) is scaled by s: an error in an exponent
-   gives a log error linear in log C, so extrapolation error is taken to grow linearly
-   beyond the distance at which it was measured (:meth:`AutoFitResult.distance_scale`).
-5. **Diagnostics in plain words** when the data cannot support an extrapolation: too few
-   budgets above the smallest, a compute frontier without curvature, candidates disagreeing
-   beyond their intervals, the standard fit's failure modes, and the distance of a request
-   beyond the data in units of what the backtest checked.
+   the Approach 2 IsoFLOP frontier and L(C) = E + A·C^−α on the compute frontier (their
+   floors bounded like the constrained fit's E), each fitted by its stand-alone estimator's
+   own search.
+2. **A nested, multi-cut backtest** (:mod:`scalinglaws.fit.nested`): inside the runs given,
+   cut at several compute quantiles (0.3 to 0.9); at each cut every candidate is fitted
+   below and predicts every run above, so each candidate's out-of-sample error is known as
+   a function of how far it extrapolated, d = ln(C/C_max)/ln(C_max/C_min) spans of the log
+   C it was fitted on (the unit in which a small fit and a large one err alike).  The
+   runs a user holds out are never used.
+3. **Weights at the distance asked** (:mod:`scalinglaws.fit.weighting`): MSE_k(d) = a_k +
+   b_k·d² per candidate; at a request d, weights ∝ 1/MSE_k(d) (Bates & Granger 1969) over the
+   candidates within ``trim`` times the best MSE (Timmermann 2006), shrunk
+   toward the default -- the standard recipe, or the constrained fit when the standard one
+   is degenerate -- by λ = n/(n + n0), n the backtest's budget checks (``shrinkage`` = n0).
+   The prediction is the weighted geometric mean (:class:`~scalinglaws.fit.candidates.
+   AutoEnsembleLaw`).
+4. **Intervals**: bootstrap replicates (whole runs resampled, every candidate refitted)
+   widened by a normal error of variance s² + b·d²: s the runs' scatter about the law, b the
+   growth of the weighted prediction's own nested-backtest errors, shrunk toward the prior
+   ``growth_prior`` by the same λ.
+5. **Diagnostics in plain words** when the data cannot support an extrapolation: the
+   weights and why, too few budgets, a frontier without curvature, a thin backtest,
+   candidates that disagree, the standard fit's failure modes, and how far a request lies
+   beyond the data and beyond what the backtest checked.
+
+The defaults (n0 = 4, the standard recipe as default, trim 4, b0 = 3e-4) are what
+``benchmarks/extrapolation.py``'s selection rule picks on all of its 12 studies (4 real, 8
+synthetic); the benchmark also scores every study with the setting the rule picks *without*
+it (leave-one-study-out), so that no study is scored with defaults it chose.
 
 :func:`auto_backtest` runs the whole procedure, choice included, on a user's data split at a
 compute cut, and compares it with the standard recipe on the same held-out runs.
@@ -51,34 +56,50 @@ import pandas as pd
 
 from scalinglaws.errors import DataError, FitError, QuantityError, UnknownNameError
 from scalinglaws.fit.backtest import BacktestResult
-from scalinglaws.fit.bootstrap import bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
 from scalinglaws.fit.candidates import (
     CANDIDATE_KEYS,
     DEFAULT_CANDIDATES,
     SHAPE_KEY,
+    AutoEnsembleLaw,
     Candidate,
-    EnsembleLaw,
     FitData,
     make_candidates,
-    optimal_sizes,
     optimum,
 )
+from scalinglaws.fit.nested import DEFAULT_CUT_QUANTILES, NestedBacktest, check_quantiles
 from scalinglaws.fit.result import Diagnostic, Fit, _fmt
-from scalinglaws.laws.base import Law
+from scalinglaws.fit.weighting import (
+    IntervalModel,
+    combined_errors,
+    common_rows,
+    fit_growth,
+    interval_model,
+    shrinkage,
+    weights_at,
+)
+from scalinglaws.laws.base import Law, law_from_dict
 from scalinglaws.laws.chinchilla import ChinchillaLaw
 
-WEIGHTINGS: tuple[str, ...] = ("inverse-mse", "best", "equal")
+#: The defaults of the procedure, chosen by benchmarks/extrapolation.py (see the module
+#: docstring): the shrinkage n0, the prior growth b0 of the squared log error per squared
+#: span, the trim factor and the default the weights shrink toward.
+DEFAULT_SHRINKAGE = 4.0
+DEFAULT_GROWTH_PRIOR = 3e-4
+DEFAULT_TRIM = 4.0
+DEFAULTS: tuple[str, ...] = ("standard", "equal")
+STANDARD_KEY = "chinchilla"
+RECORD_VERSION = 2
 INTERVAL_METHOD = (
-    "bootstrap replicates (whole runs resampled, every candidate refitted) combined with the "
-    "nested backtest's out-of-sample log errors of the weighted prediction (mirrored, "
-    "standardised by their spread a + b*u^2 in the distance u = |ln(N/N*)| from the optimum), "
-    "its extrapolation part (beyond the in-sample scatter) scaled by max(1, d/reach) for a "
-    "request d e-folds of C beyond the data; equal-tailed percentiles"
+    "bootstrap replicates (whole runs resampled, every candidate refitted) widened by a "
+    "normal error of variance s^2 + b*d^2 at d = ln(C/C_max)/ln(C_max/C_min) spans beyond "
+    "the data (s the runs' "
+    "scatter about the law, b the growth of the weighted prediction's nested-backtest errors "
+    "shrunk toward the prior b0); equal-tailed percentiles"
 )
-_MSE_FLOOR = 1e-10  # (log error)^2 floor: a perfect backtest does not get infinite weight
 _DISAGREE_MIN_WEIGHT = 0.1  # candidates lighter than this are not checked for disagreement
 _CURVATURE_T = 2.0  # t-statistic of the frontier's log-log curvature below which it is "flat"
-_THIN_RUNS = 8  # a nested backtest scoring fewer held-out runs than this is called thin
+_Z = None  # standard normal quantiles for the predictive draws, built on first use
 
 
 # ============================================================================ records
@@ -86,71 +107,92 @@ _THIN_RUNS = 8  # a nested backtest scoring fewer held-out runs than this is cal
 class CandidateScore:
     """How one candidate did in the nested backtest.
 
-    ``rmse`` is the root mean squared log error (≈ relative error) on the held-out runs of the
-    nested backtest, ``mare`` their mean |L̂ − L|/L, ``bias`` the mean log error
-    (log L − log L̂: positive when the candidate predicts too low), ``weight`` its weight.
+    ``a``, ``b``: its error growth MSE(d) = a + b·d²; ``rms_1`` the root of MSE at one
+    span beyond the data (C_max times C_max/C_min); ``bias`` the mean log error
+    (log L − log L̂: positive when the candidate predicts too low) and ``n_test`` the rows
+    it was scored on (those every scored candidate predicted); ``weight`` its weight at the
+    edge of the data and ``weight_far`` at ten times the largest budget.
     """
 
     key: str
     title: str
-    status: str  # "ok", "not scored", "failed in the backtest", "failed", "not weighted"
+    status: str  # "ok", "not scored", "failed"
     reason: str = ""
     n_test: int = 0
-    rmse: float = math.nan
-    mare: float = math.nan
+    a: float = math.nan
+    b: float = math.nan
+    rms_1: float = math.nan
     bias: float = math.nan
     weight: float = 0.0
+    weight_far: float = 0.0
 
 
 @dataclass
 class Prediction:
     """Point predictions with prediction intervals at ``level`` (arrays, or floats for scalar
-    input): ``L`` the loss, ``low``/``high`` the interval, ``scale`` the factor the
-    out-of-sample errors were scaled by for the distance beyond the data."""
+    input): ``L`` the loss, ``low``/``high`` the interval, ``distance`` the e-folds of C
+    beyond the largest run of the data (0 inside it), ``factor`` = C / C_max, and ``sd`` the
+    out-of-sample log error's standard deviation added at that distance."""
 
     L: Any
     low: Any
     high: Any
     level: float
-    scale: Any
+    distance: Any
+    factor: Any
+    sd: Any
 
 
 # ============================================================================ the estimator
 class AutoFit:
-    """Fit several candidate laws, weight them by a nested backtest, predict with calibrated
-    intervals (see the module docstring).
+    """Fit several candidate laws, weight them by the error each makes at the distance asked
+    (measured by a nested multi-cut backtest, shrunk toward the standard recipe when the
+    evidence is thin) and predict with intervals that widen with that distance (see the
+    module docstring).
 
     Parameters
     ----------
     candidates: names of the candidate models (:data:`~scalinglaws.fit.candidates.CANDIDATE_KEYS`;
         a list or a comma-separated string).  Default: all five.
-    inner_quantile: the nested backtest fits on the runs with C at or below this quantile of
-        the runs' C and scores the predictions of the runs above it.
-    weighting: ``"inverse-mse"`` (Bates & Granger 1969: w_k ∝ 1/MSE_k of the log errors),
-        ``"best"`` (all weight on the lowest MSE) or ``"equal"``.
-    e_bounds: the constrained Chinchilla candidate's bounds on E, as fractions of the lowest
-        observed loss.
+    cut_quantiles: the quantiles of the runs' C at which the nested backtest cuts.
+    shrinkage: n0 of λ = n / (n + n0), n the nested backtest's budget checks: how many checks
+        it takes for the backtest's weights to count as much as the default's.
+    default: the weights the backtest's are shrunk toward: ``"standard"`` (the standard
+        recipe, or the constrained Chinchilla fit when the standard fit is degenerate),
+        ``"equal"``, or one candidate's name.
+    growth_prior: b0, the prior growth of the squared log error per squared span beyond the
+        data (a span: as far again as the data's own range of log C), toward which the
+        measured growth is shrunk (3e-4: 1.7% per span).
+    trim: the backtest's weights go to the candidates whose MSE at the distance asked is
+        within this factor of the best (inf: all).
+    e_bounds: the bounds on the floors E of the constrained candidates, as fractions of the
+        lowest observed loss.
     bin_tolerance: runs within a factor (1 + tolerance) of a budget's centre share an IsoFLOP
-        budget (Approach 2 candidate and the budget count of the diagnostics).
+        budget (Approach 2 candidate, the backtest's budget checks, the diagnostics).
     delta: Huber threshold on log L of every fit (1e-3, Hoffmann et al. 2022).
-    n_bootstrap: bootstrap replicates for the intervals (0: intervals from the backtest errors
-        alone); seed: their seed; level: interval level.
+    n_bootstrap: bootstrap replicates for the intervals (0: the out-of-sample error alone);
+        seed: their seed; level: interval level.
     budgets: FLOP budgets at which N*, D* and L* are reported with intervals (and the
         candidates' agreement is checked).
+    n_jobs: processes for the nested backtest's cuts (None: all cores).
     """
 
     def __init__(
         self,
         candidates: Sequence[str] | str = DEFAULT_CANDIDATES,
-        inner_quantile: float = 0.75,
-        weighting: str = "inverse-mse",
+        cut_quantiles: Sequence[float] | str = DEFAULT_CUT_QUANTILES,
+        shrinkage: float = DEFAULT_SHRINKAGE,
+        default: str = "standard",
+        growth_prior: float = DEFAULT_GROWTH_PRIOR,
+        trim: float = DEFAULT_TRIM,
         e_bounds: tuple[float, float] = (0.5, 0.9),
         bin_tolerance: float = 0.2,
         delta: float = 1e-3,
-        n_bootstrap: int = 100,
+        n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
         budgets: Sequence[float] | str | None = (),
+        n_jobs: int | None = None,
     ) -> None:
         from scalinglaws.fit.powerlaw import _check_delta, check_common
 
@@ -172,48 +214,43 @@ class AutoFit:
             raise QuantityError(
                 f"bin_tolerance must be a number >= 0 and below 1 (e.g. 0.2), got {bin_tolerance!r}"
             )
-        e_bounds, bin_tolerance = (lo, hi), tol
-        self.candidates = make_candidates(candidates, self.delta, e_bounds, bin_tolerance)
+        self.e_bounds, self.bin_tolerance = (lo, hi), tol
+        self.candidates = make_candidates(candidates, self.delta, self.e_bounds, tol)
         self.keys = tuple(self.candidates)
-        self._shape = (
-            self.candidates[SHAPE_KEY]
-            if SHAPE_KEY in self.candidates
-            else make_candidates([SHAPE_KEY], self.delta, e_bounds, bin_tolerance)[SHAPE_KEY]
+        self._shape = make_candidates([SHAPE_KEY], self.delta, self.e_bounds, tol)[SHAPE_KEY]
+        self.cut_quantiles = check_quantiles(cut_quantiles)
+        self.settings = check_settings(
+            {
+                "shrinkage": shrinkage,
+                "default": default,
+                "growth_prior": growth_prior,
+                "trim": trim,
+            },
+            self.keys,
         )
-        try:
-            q = float(inner_quantile)
-        except (TypeError, ValueError):
-            q = math.nan
-        if not 0.2 <= q <= 0.95:
-            raise QuantityError(
-                f"inner_quantile must be a number between 0.2 and 0.95 (e.g. 0.75), got "
-                f"{inner_quantile!r}"
-            )
-        self.inner_quantile = q
-        if weighting not in WEIGHTINGS:
-            from scalinglaws.errors import did_you_mean
-
-            raise UnknownNameError(
-                f"unknown weighting '{weighting}'" + did_you_mean(str(weighting), WEIGHTINGS)
-            )
-        self.weighting = weighting
-        self.e_bounds = e_bounds
-        self.bin_tolerance = bin_tolerance
         self.n_bootstrap, self.seed, self.level, self.budgets = check_common(
             n_bootstrap, seed, level, budgets
         )
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1
+        ):
+            raise QuantityError(f"n_jobs must be a whole number >= 1 or None, got {n_jobs!r}")
+        self.n_jobs = n_jobs
 
     def __repr__(self) -> str:
+        s = self.settings
         return (
-            f"AutoFit(candidates={list(self.keys)}, inner_quantile={self.inner_quantile:g}, "
-            f"weighting={self.weighting!r}, n_bootstrap={self.n_bootstrap}, seed={self.seed})"
+            f"AutoFit(candidates={list(self.keys)}, shrinkage={s['shrinkage']:g}, "
+            f"default={s['default']!r}, growth_prior={s['growth_prior']:g}, "
+            f"n_bootstrap={self.n_bootstrap}, seed={self.seed})"
         )
 
     # ------------------------------------------------------------------ fit
     def fit(self, runs: Any) -> AutoFitResult:
-        """Fit every candidate, weight them by the nested backtest and return an
+        """Fit every candidate, run the nested backtest and the bootstrap, and return an
         :class:`AutoFitResult` (a :class:`~scalinglaws.fit.result.Fit` whose law is the
-        weighted :class:`~scalinglaws.fit.candidates.EnsembleLaw`)."""
+        :class:`~scalinglaws.fit.candidates.AutoEnsembleLaw`)."""
+        from scalinglaws.fit.nested import nested_backtest
         from scalinglaws.runs import as_runs
 
         runs = as_runs(runs)
@@ -223,6 +260,50 @@ class AutoFit:
                 f"the automatic fit needs at least 8 runs (to fit 5-parameter laws and still "
                 f"hold some out), {runs.source} has {len(data)}"
             )
+        members, failures = self.fit_members(data)
+        if not members:
+            raise FitError(
+                f"no candidate model could be fitted to {runs.source}: "
+                + "; ".join(f"{k}: {r}" for k, r in failures.items())
+            )
+        nested = nested_backtest(
+            data, self.fit_members, self.keys, self.cut_quantiles, self.bin_tolerance, self.n_jobs
+        )
+        replicates, n_failed = self._bootstrap(data, members)
+        l_min = float(data.L.min())
+        record = {
+            "version": RECORD_VERSION,
+            "keys": list(self.keys),
+            "titles": {k: self.candidates[k].title for k in self.keys},
+            "members": {k: m.to_dict() for k, m in members.items()},
+            "failures": dict(failures),
+            "nested": nested.to_dict(),
+            "replicates": {
+                k: [None if r is None else r.params for r in reps] for k, reps in replicates.items()
+            },
+            "bootstrap": {"replicates": self.n_bootstrap, "failed": n_failed, "seed": self.seed},
+            "runs": {"N": data.N.tolist(), "D": data.D.tolist(), "L": data.L.tolist()},
+            "C_range": [float(data.C.min()), float(data.C.max())],
+            "N_range": [float(data.N.min()), float(data.N.max())],
+            "D_range": [float(data.D.min()), float(data.D.max())],
+            "L_min": l_min,
+            "k": data.k,
+            "cut_quantiles": list(self.cut_quantiles),
+            "bin_tolerance": self.bin_tolerance,
+            "settings": dict(self.settings),
+        }
+        fit = AutoFitResult(
+            law=members[next(iter(members))],  # replaced by the combination below
+            params={},
+            approach="auto",
+            level=self.level,
+            data=runs.describe(),
+            converged=True,
+            message="",
+        )
+        fit.extra["auto"] = record
+        fit.extra["data_range"] = runs.ranges()
+        fit = fit._combined(self.budgets)
         diagnostics: list[Diagnostic] = []
         if runs.has_curves:
             diagnostics.append(
@@ -233,108 +314,8 @@ class AutoFit:
                     f"{len(runs)} rows); intermediate checkpoints are not at their run's budget",
                 )
             )
-
-        # 1. the nested backtest: fit on the runs up to the inner cut, score the rest
-        scores, inner_errors, inner_info = self._nested(data)
-        weights = self._weights(scores)
-
-        # 2. every candidate on all the runs
-        members, failures = self._fit_members(data, self.keys)
-        for key, reason in failures.items():
-            sc = scores[key]
-            sc.status, sc.reason, sc.weight = "failed", reason, 0.0
-            weights.pop(key, None)
-        if not weights:
-            if not members:
-                raise FitError(
-                    f"no candidate model could be fitted to {runs.source}: "
-                    + "; ".join(f"{k}: {r}" for k, r in failures.items())
-                )
-            weights = {k: 1.0 for k in members}  # no backtest: equal weights
-        total = sum(weights.values())
-        weights = {k: w / total for k, w in weights.items() if w > 0}
-        for key, sc in scores.items():
-            sc.weight = weights.get(key, 0.0)
-            if sc.status == "ok" and key not in weights:
-                sc.status = "not weighted"
-        used = [k for k in self.keys if k in weights]
-        law = EnsembleLaw(
-            members=tuple(members[k] for k in used),
-            weights=tuple(weights[k] for k in used),
-            labels=tuple(used),
-        )
-        # the combination's own out-of-sample errors in the nested backtest, and how far each
-        # of those runs is from the compute-optimal size at its budget, u = |ln(N/N*(C))|
-        errors = _combined_errors(inner_errors, weights) if inner_errors else np.array([])
-        if len(errors):
-            n_star = optimal_sizes(law, np.asarray(inner_info["C"]), data.k)
-            inner_info["u"] = np.abs(np.log(np.asarray(inner_info["N"]) / n_star)).tolist()
-
-        # 3. bootstrap: every candidate refitted to the same resampled runs
-        replicates, n_failed = self._bootstrap(data, members, used)
-
-        with np.errstate(all="ignore"):
-            residuals = np.log(data.L) - np.log(np.asarray(law(N=data.N, D=data.D), float))
-        auto = {
-            "keys": list(self.keys),
-            "titles": {
-                k: self.candidates[k].title if k in self.candidates else k for k in self.keys
-            },
-            "weights": {k: float(weights.get(k, 0.0)) for k in self.keys},
-            "scores": {k: _score_dict(s) for k, s in scores.items()},
-            "inner": {**inner_info, "errors": errors.tolist()},
-            "C_range": [float(data.C.min()), float(data.C.max())],
-            "N_range": [float(data.N.min()), float(data.N.max())],
-            "D_range": [float(data.D.min()), float(data.D.max())],
-            "L_min": float(data.L.min()),
-            "k": data.k,
-            "replicates": {
-                k: [None if r is None else r.params for r in replicates.get(k, [])] for k in used
-            },
-            "in_sample_residuals": residuals.tolist(),
-            "interval_method": INTERVAL_METHOD,
-        }
-        fit = AutoFitResult(
-            law=law,
-            params=dict(law.params),
-            approach="auto",
-            level=self.level,
-            method=self._method_words(scores, inner_info, len(errors)),
-            data=runs.describe(),
-            converged=True,
-            message="",
-        )
-        fit.extra["auto"] = auto
-        model = fit.error_model()
-        auto["error_model"] = {k: v for k, v in model.items() if k != "z"}
-        if model["source"] == "nested backtest":
-            fit.method["out-of-sample error"] = (
-                f"spread {100 * model['a']:.2f}% + {100 * model['b']:.3f}% x u^2 (u = "
-                f"|ln(N/N*)|, at least {100 * model['floor']:.2f}%) from {len(errors)} runs of "
-                "the nested backtest"
-            )
-        fit.extra["residuals"] = residuals.tolist()
-        fit.extra["candidates"] = {k: m.to_dict() for k, m in members.items()}
-        if self.n_bootstrap:
-            fit.method["bootstrap"] = f"{self.n_bootstrap} replicates (whole runs resampled)" + (
-                f", {n_failed} failed" if n_failed else ""
-            )
-        fit.method["intervals"] = INTERVAL_METHOD
-
-        # 4. budgets: N*, D*, L* with intervals
-        for c in self.budgets:
-            opt = fit.optimum(c)
-            for name in ("N_opt", "D_opt", "L_opt"):
-                key = f"{name}@{c:.3g}"
-                fit.derived[key] = float(opt[name])
-                if np.isfinite(opt[name + "_low"]):
-                    fit.intervals[key] = (float(opt[name + "_low"]), float(opt[name + "_high"]))
-
-        # 5. diagnostics
-        diagnostics += _why(scores, inner_info, self.weighting)
-        diagnostics += _failure_diagnostics(scores)
-        diagnostics += _standard_diagnostics(members, data)
-        diagnostics += _budget_diagnostics(data, inner_info, self.bin_tolerance)
+        diagnostics += fit.diagnostics
+        diagnostics += _budget_diagnostics(data, self.bin_tolerance)
         diagnostics += _curvature_diagnostics(data)
         if n_failed:
             diagnostics.append(
@@ -342,43 +323,29 @@ class AutoFit:
                     "BOOTSTRAP_FAILURES",
                     "warning" if n_failed > 0.05 * self.n_bootstrap else "info",
                     f"{n_failed} of {self.n_bootstrap} bootstrap replicates could not refit "
-                    "every weighted candidate and were left out of the intervals",
+                    "every candidate and were left out of the intervals",
                     {"failed": n_failed, "replicates": self.n_bootstrap},
                 )
             )
-        if not len(errors):
-            diagnostics.append(
-                Diagnostic(
-                    "NO_BACKTEST",
-                    "warning",
-                    "the nested backtest could not score any candidate (too few runs or "
-                    "budgets above its cut), so the candidates are weighted equally and the "
-                    "intervals use in-sample residuals: they are calibrated for interpolation, "
-                    "not for extrapolation",
-                    inner_info,
-                )
-            )
-        probes = list(self.budgets) or [10.0 * float(data.C.max())]
-        diagnostics += fit.request_diagnostics(probes, probe=not self.budgets)
         fit.diagnostics = diagnostics
         return fit
 
     # ------------------------------------------------------------------ steps
-    def _fit_members(
-        self, data: FitData, keys: Sequence[str]
-    ) -> tuple[dict[str, Law], dict[str, str]]:
-        """Point fits of ``keys`` on ``data``; the shape law first (frontier candidates use
-        it).  Returns (laws, failure reasons)."""
+    def fit_members(self, data: FitData) -> tuple[dict[str, Law], dict[str, str]]:
+        """Point fits of every candidate on ``data``; the constrained Chinchilla fit first
+        (the frontier candidates take their valley from it).  Returns (laws, failure
+        reasons).  The nested backtest calls this on each cut's runs."""
         laws: dict[str, Law] = {}
         failures: dict[str, str] = {}
         shape: ChinchillaLaw | None = None
+        shape_reason = ""
         try:
             fitted = self._shape.fit(data)
             assert isinstance(fitted, ChinchillaLaw)
             shape = fitted
         except FitError as exc:
             shape_reason = str(exc)
-        for key in keys:
+        for key in self.keys:
             cand = self.candidates[key]
             if key == SHAPE_KEY:
                 if shape is None:
@@ -397,146 +364,84 @@ class AutoFit:
                 failures[key] = str(exc)
         return laws, failures
 
-    def _nested(
-        self, data: FitData
-    ) -> tuple[dict[str, CandidateScore], dict[str, np.ndarray], dict[str, Any]]:
-        """The nested backtest: candidates fitted on the runs with C ≤ the inner cut predict
-        the runs above it.  Returns scores, per-candidate log errors, and what was done."""
-        scores = {k: CandidateScore(k, self.candidates[k].title, "ok") for k in self.keys}
-        cut = float(np.quantile(data.C, self.inner_quantile))
-        if not np.any(data.C > cut * (1 + 1e-12)):  # few budgets: hold out at least the top one
-            below = data.C[data.C < float(data.C.max()) * (1 - 1e-12)]
-            cut = float(below.max()) if below.size else cut
-        train = data.C <= cut * (1 + 1e-12)
-        info: dict[str, Any] = {
-            "quantile": self.inner_quantile,
-            "cut": cut,
-            "n_train": int(train.sum()),
-            "n_test": int((~train).sum()),
-            "C_test_max": float(data.C.max()),
-            "reach": math.log(float(data.C.max()) / cut) if cut > 0 else math.nan,
-            "n_test_budgets": _n_budgets(data.C[~train], self.bin_tolerance),
-        }
-        errors: dict[str, np.ndarray] = {}
-        if info["n_test"] == 0 or info["n_train"] < 6:
-            reason = (
-                "no run lies above the nested backtest's cut"
-                if info["n_test"] == 0
-                else f"only {info['n_train']} runs lie at or below the nested backtest's cut"
-            )
-            for sc in scores.values():
-                sc.status, sc.reason = "not scored", reason
-            info["reach"] = math.nan
-            return scores, errors, info
-        inner, test = data.subset(train), data.subset(~train)
-        info.update(N=test.N.tolist(), D=test.D.tolist(), C=test.C.tolist())
-        laws, failures = self._fit_members(inner, self.keys)
-        for key in self.keys:
-            sc = scores[key]
-            if key in failures:
-                sc.status, sc.reason = "failed in the backtest", failures[key]
-                continue
-            try:
-                with np.errstate(all="ignore"):
-                    pred = np.asarray(laws[key](N=test.N, D=test.D), dtype=float)
-            except (ArithmeticError, ValueError) as exc:
-                sc.status, sc.reason = "failed in the backtest", str(exc)
-                continue
-            e = np.log(test.L) - np.log(pred)
-            if not np.all(np.isfinite(e)):
-                sc.status, sc.reason = "failed in the backtest", "non-finite predictions"
-                continue
-            errors[key] = e
-            sc.n_test = int(e.size)
-            sc.rmse = float(np.sqrt(np.mean(e**2)))
-            sc.mare = float(np.mean(np.abs(pred - test.L) / test.L))
-            sc.bias = float(np.mean(e))
-        return scores, errors, info
-
-    def _weights(self, scores: dict[str, CandidateScore]) -> dict[str, float]:
-        ok = {k: s for k, s in scores.items() if s.status == "ok"}
-        if not ok:
-            return {}
-        mse = {k: max(s.rmse**2, _MSE_FLOOR) for k, s in ok.items()}
-        if self.weighting == "best":
-            best = min(mse, key=lambda k: (mse[k], self.keys.index(k)))
-            return {best: 1.0}
-        if self.weighting == "equal":
-            return {k: 1.0 for k in ok}
-        return {k: 1.0 / v for k, v in mse.items()}
-
     def _bootstrap(
-        self, data: FitData, members: dict[str, Law], used: list[str]
+        self, data: FitData, members: dict[str, Law]
     ) -> tuple[dict[str, list[Law | None]], int]:
-        """Refit every weighted candidate to the same ``n_bootstrap`` resamplings of whole
+        """Refit every fitted candidate to the same ``n_bootstrap`` resamplings of whole
         runs (seeded); returns the replicate laws per candidate and how many replicates
-        failed for at least one of them."""
+        failed for at least one of them (those are dropped for all)."""
         if not self.n_bootstrap:
             return {}, 0
         W = bootstrap_weights(data.run_id, len(data), self.n_bootstrap, self.seed)
         out: dict[str, list[Law | None]] = {}
-        shape_point = members.get(SHAPE_KEY)
         shapes: list[ChinchillaLaw | None] = []
-        need_shape = any(self.candidates[k].needs_shape for k in used)
-        if need_shape or SHAPE_KEY in used:
-            if shape_point is None:
-                shape_point = self._shape.fit(data)
+        if any(self.candidates[k].needs_shape for k in members) or SHAPE_KEY in members:
+            shape_point = members.get(SHAPE_KEY) or self._shape.fit(data)
             shapes = self._shape.refit(data, W, shape_point)  # type: ignore[assignment]
-            if SHAPE_KEY in used:
+            if SHAPE_KEY in members:
                 out[SHAPE_KEY] = list(shapes)
-        for key in used:
+        for key, law in members.items():
             if key == SHAPE_KEY:
                 continue
             cand: Candidate = self.candidates[key]
-            out[key] = cand.refit(data, W, members[key], shapes)
+            out[key] = cand.refit(data, W, law, shapes)
         ok = np.ones(self.n_bootstrap, dtype=bool)
         for reps in out.values():
             ok &= np.array([r is not None for r in reps])
-        for key in out:  # a replicate counts only when every weighted candidate refitted
+        for key in out:  # a replicate counts only when every candidate refitted
             out[key] = [r if ok[i] else None for i, r in enumerate(out[key])]
         return out, int((~ok).sum())
 
-    def _method_words(
-        self, scores: dict[str, CandidateScore], info: dict[str, Any], n_errors: int
-    ) -> dict[str, Any]:
-        words = {
-            "candidates": ", ".join(f"{k} ({self.candidates[k].title})" for k in self.keys),
-            "nested backtest": (
-                f"fitted on the {info['n_train']} runs with C <= {info['cut']:.3g} FLOPs (the "
-                f"{100 * self.inner_quantile:g}th percentile of the runs' C), scored on the "
-                f"{info['n_test']} runs above (up to {info['C_test_max']:.3g}, "
-                f"{math.exp(info['reach']) if math.isfinite(info['reach']) else float('nan'):.3g}"
-                "x beyond the cut)"
-            ),
-            "weighting": {
-                "inverse-mse": "w_k proportional to 1 / (mean squared log error in the nested "
-                "backtest) (Bates & Granger 1969)",
-                "best": "all weight on the lowest mean squared log error in the nested backtest",
-                "equal": "equal weights",
-            }[self.weighting],
-            "prediction": "weighted geometric mean of the candidates refitted on all runs",
-        }
-        for key, sc in scores.items():
-            if sc.status in ("ok", "not weighted"):
-                words[f"candidate {key}"] = (
-                    f"weight {sc.weight:.3f}; nested-backtest RMS log error "
-                    f"{100 * sc.rmse:.2f}%, mean |rel. error| {100 * sc.mare:.2f}%, bias "
-                    f"{100 * sc.bias:+.2f}% over {sc.n_test} runs"
-                )
-            else:
-                words[f"candidate {key}"] = (
-                    f"weight {sc.weight:.3f}; " if sc.weight > 0 else ""
-                ) + f"{sc.status}: {sc.reason}"
-        return words
+
+def check_settings(settings: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """The combination's settings, checked: ``shrinkage`` (n0 > 0), ``default``
+    ("standard", "equal" or a candidate in ``keys``), ``growth_prior`` (b0 >= 0) and
+    ``trim`` (>= 1, or inf)."""
+    try:
+        n0 = float(settings["shrinkage"])
+    except (TypeError, ValueError):
+        n0 = math.nan
+    if not (math.isfinite(n0) and n0 > 0):
+        raise QuantityError(
+            f"shrinkage must be a number > 0 (budget checks, e.g. 4), got {settings['shrinkage']!r}"
+        )
+    try:
+        b0 = float(settings["growth_prior"])
+    except (TypeError, ValueError):
+        b0 = math.nan
+    if not (math.isfinite(b0) and b0 >= 0):
+        raise QuantityError(
+            "growth_prior must be a number >= 0 (squared log error per squared span, e.g. "
+            f"3e-4), got {settings['growth_prior']!r}"
+        )
+    default = str(settings["default"]).strip().lower()
+    valid = (*DEFAULTS, *keys)
+    if default not in valid:
+        from scalinglaws.errors import did_you_mean
+
+        raise UnknownNameError(
+            f"unknown default '{settings['default']}'" + did_you_mean(default, valid)
+        )
+    trim = settings.get("trim", DEFAULT_TRIM)
+    try:
+        t = math.inf if trim is None else float(trim)
+    except (TypeError, ValueError):
+        t = math.nan
+    if not t >= 1:
+        raise QuantityError(
+            f"trim must be a number >= 1 (a factor on the best MSE, e.g. 4) or inf, got {trim!r}"
+        )
+    return {"shrinkage": n0, "default": default, "growth_prior": b0, "trim": t}
 
 
 # ============================================================================ the result
 @dataclass
 class AutoFitResult(Fit):
-    """The :class:`~scalinglaws.fit.result.Fit` of :class:`AutoFit`, with prediction
-    intervals for any request (:meth:`predict_interval`, :meth:`optimum`) and the candidates'
-    scores (:meth:`candidates_table`).  A fit loaded with ``Fit.from_json`` is turned back
-    into one by :meth:`from_fit`."""
+    """The :class:`~scalinglaws.fit.result.Fit` of :class:`AutoFit`.  It owns its evidence
+    -- the candidates, the nested backtest, the bootstrap replicates -- in
+    ``extra["auto"]``, so a fit read back from JSON (:meth:`from_fit`) answers every
+    question a fresh one does: :meth:`predict_interval`, :meth:`optimum`,
+    :meth:`with_settings` (the same evidence combined under other settings)."""
 
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -548,28 +453,49 @@ class AutoFitResult(Fit):
                 f"this fit is from approach {fit.approach!r}, not from the automatic fit "
                 "(approach 'auto')"
             )
-        if not isinstance(fit.extra.get("auto"), dict):
+        rec = fit.extra.get("auto")
+        if not isinstance(rec, dict) or rec.get("version") != RECORD_VERSION:
             raise DataError(
-                "this fit says approach 'auto' but lacks the candidates' record (extra['auto']) "
-                "that AutoFit writes; fit again with 'scalinglaws fit RUNS --approach auto'"
+                "this fit says approach 'auto' but lacks the evidence record (extra['auto'], "
+                f"version {RECORD_VERSION}) that this version of AutoFit writes; fit again with "
+                "'scalinglaws fit RUNS --approach auto'"
             )
         kwargs = {f: getattr(fit, f) for f in Fit.__dataclass_fields__}
         return cls(**kwargs)
 
-    # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ evidence
     @property
     def _auto(self) -> dict[str, Any]:
         return self.extra["auto"]
 
-    def _replicate_laws(self) -> list[EnsembleLaw]:
-        """The ensemble law of every bootstrap replicate in which every weighted candidate
-        refitted."""
+    @property
+    def nested(self) -> NestedBacktest:
+        """The nested backtest's record."""
+        if "nested" not in self._cache:
+            self._cache["nested"] = NestedBacktest.from_dict(self._auto["nested"])
+        return self._cache["nested"]
+
+    @property
+    def members(self) -> dict[str, Law]:
+        """Every fitted candidate (key -> law)."""
+        if "members" not in self._cache:
+            self._cache["members"] = {k: law_from_dict(d) for k, d in self._auto["members"].items()}
+        return self._cache["members"]
+
+    @property
+    def interval_model(self) -> IntervalModel:
+        """The out-of-sample error model of the weighted prediction."""
+        return IntervalModel(**self._auto["interval"])
+
+    def replicate_laws(self) -> list[Law]:
+        """The weighted law of every bootstrap replicate in which every candidate refitted
+        (the same weighting, the replicate's members)."""
         if "replicates" in self._cache:
             return self._cache["replicates"]
         law = self.law
-        assert isinstance(law, EnsembleLaw)
+        assert isinstance(law, AutoEnsembleLaw)
         reps = self._auto.get("replicates") or {}
-        out: list[EnsembleLaw] = []
+        out: list[Law] = []
         if reps and all(lab in reps for lab in law.labels):
             n = min(len(reps[lab]) for lab in law.labels)
             for i in range(n):
@@ -577,102 +503,181 @@ class AutoFitResult(Fit):
                 if any(r is None for r in rows):
                     continue
                 try:
-                    members = tuple(
+                    members = [
                         type(m)(**{**_fields(m), **{k: float(v) for k, v in r.items()}})
                         for m, r in zip(law.members, rows, strict=True)
-                    )
+                    ]
                 except (ValueError, ArithmeticError, TypeError):
                     continue
-                out.append(EnsembleLaw(members, law.weights, law.labels))
+                out.append(law.with_members(members))
         self._cache["replicates"] = out
         return out
 
-    def error_model(self) -> dict[str, Any]:
-        """The out-of-sample error model behind the intervals.
+    # ------------------------------------------------------------------ combination
+    def with_settings(
+        self, budgets: Sequence[float] = (), diagnose: bool = True, **settings: Any
+    ) -> AutoFitResult:
+        """The same evidence combined under other settings (``shrinkage``, ``default``,
+        ``growth_prior``; the others keep their values): a new result, nothing refitted.
+        The extrapolation benchmark chooses the defaults this way, leaving each study out
+        (``diagnose=False`` skips the diagnostics there)."""
+        rec = dict(self._auto)
+        rec["settings"] = check_settings({**rec["settings"], **settings}, rec["keys"])
+        fit = AutoFitResult(
+            law=self.law,
+            params={},
+            approach="auto",
+            level=self.level,
+            data=dict(self.data),
+            converged=True,
+            message="",
+            extra={**self.extra, "auto": rec},
+        )
+        kept = [d for d in self.diagnostics if d.code in _EVIDENCE_CODES]
+        out = fit._combined(budgets, diagnose)
+        out.diagnostics = kept + out.diagnostics
+        return out
 
-        The nested backtest's log errors e_j of the weighted prediction grow with the run's
-        distance from the compute-optimal size at its budget, u = |ln(N/N*(C))| (the valley's
-        shape is what extrapolates worst).  Their spread is modelled as
-        σ(u) = max(a + b·u², σ_min), (a, b) ≥ 0 by non-negative least squares of |e_j| on
-        (1, u_j²), σ_min a quarter of the median |e_j|; the errors are standardised,
-        z_j = e_j/σ(u_j), mirrored (±z_j), and a request at distance u draws f·σ(u)·z_j
-        (f = :meth:`distance_scale`)
-        (locally weighted residuals in the manner of Lei et al. 2018, "Distribution-free
-        predictive inference for regression", §5.2).  Without a nested backtest the
-        in-sample residuals stand in, with σ = 1.  Returns ``z`` (mirrored), ``a``, ``b``,
-        ``floor``, ``rho`` (see :meth:`distance_scale`) and ``source``.
-        """
-        if "error_model" in self._cache:
-            return self._cache["error_model"]
-        inner = self._auto["inner"]
-        e = np.asarray(inner.get("errors") or [], dtype=float)
-        u = np.asarray(inner.get("u") or [], dtype=float)
-        if e.size and u.size == e.size and np.all(np.isfinite(e)):
-            from scipy.optimize import nnls
+    def _combined(self, budgets: Sequence[float], diagnose: bool = True) -> AutoFitResult:
+        """Weights, law, interval model, scores, method words and the combination's
+        diagnostics from the evidence record and its settings (module docstring, 3-4)."""
+        rec = self._auto
+        st = rec["settings"]
+        members = self.members
+        labels = [k for k in rec["keys"] if k in members]
+        degenerate = _degenerate(members.get(STANDARD_KEY), rec["L_min"])
+        prior = _prior(st["default"], labels, degenerate)
+        nested = self.nested
+        scored, rows = common_rows({k: nested.errors[k] for k in labels if k in nested.errors})
+        d_rows = nested.relative[rows]
+        runs = {k: np.asarray(v, dtype=float) for k, v in rec["runs"].items()}
+        floor = {k: _in_sample_mse(members[k], runs) for k in scored}
+        growth = {
+            k: g for k in scored if (g := fit_growth(nested.errors[k][rows], d_rows, floor[k]))
+        }
+        n_checks = int(np.unique(nested.group[rows]).size)
+        lam = shrinkage(n_checks, st["shrinkage"])
+        law = AutoEnsembleLaw(
+            members=tuple(members[k] for k in labels),
+            labels=tuple(labels),
+            prior=tuple(prior),
+            mse_a=tuple(growth[k].a if k in growth else math.nan for k in labels),
+            mse_b=tuple(growth[k].b if k in growth else math.nan for k in labels),
+            lam=lam,
+            C_max=rec["C_range"][1],
+            span=_span(rec["C_range"]),
+            trim=st["trim"],
+            k=rec["k"],
+        )
+        with np.errstate(all="ignore"):
+            residuals = np.log(runs["L"]) - np.log(np.asarray(law(N=runs["N"], D=runs["D"])))
+        scatter = float(np.sqrt(np.mean(residuals[np.isfinite(residuals)] ** 2)))
+        W_rows = weights_at(d_rows, labels, growth, prior, lam, st["trim"])
+        combined = combined_errors(
+            {k: nested.errors[k][rows] for k in labels if k in nested.errors}, W_rows, labels
+        )
+        model = interval_model(combined, d_rows, scatter, lam, st["growth_prior"])
+        scores = _scores(rec, labels, scored, rows, growth, law, nested)
+        out = AutoFitResult(
+            law=law,
+            params=dict(law.params),
+            approach="auto",
+            level=self.level,
+            data=dict(self.data),
+            converged=True,
+            message="",
+            extra={
+                **self.extra,
+                "auto": {
+                    **rec,
+                    "prior": dict(zip(labels, prior, strict=True)),
+                    "lam": lam,
+                    "n_checks": n_checks,
+                    "degenerate": degenerate,
+                    "scores": {k: _score_dict(s) for k, s in scores.items()},
+                    "interval": model.__dict__.copy(),
+                    "combined_errors": [None if not np.isfinite(x) else float(x) for x in combined],
+                },
+                "residuals": residuals.tolist(),
+                "candidates": {k: m.to_dict() for k, m in members.items()},
+            },
+        )
+        out.method = out._method_words()
+        for c in budgets:
+            opt = out.optimum(c)
+            for name in ("N_opt", "D_opt", "L_opt"):
+                key = f"{name}@{c:.3g}"
+                out.derived[key] = float(opt[name])
+                if np.isfinite(opt[name + "_low"]):
+                    out.intervals[key] = (float(opt[name + "_low"]), float(opt[name + "_high"]))
+        if not diagnose:
+            return out
+        diagnostics = _why(out)
+        diagnostics += _failure_diagnostics(scores)
+        diagnostics += _standard_diagnostics(members, rec["L_min"])
+        diagnostics += _thin_diagnostics(out)
+        probes = list(budgets) or [10.0 * float(rec["C_range"][1])]
+        diagnostics += out.request_diagnostics(probes, probe=not budgets)
+        out.diagnostics = diagnostics
+        return out
 
-            if e.size >= 4:
-                (a, b), _ = nnls(np.column_stack([np.ones_like(u), u**2]), np.abs(e))
+    def _method_words(self) -> dict[str, Any]:
+        rec = self._auto
+        st = rec["settings"]
+        nested = self.nested
+        cuts = nested.cuts
+        model = self.interval_model
+        words: dict[str, Any] = {
+            "law": self.law.formula,
+            "candidates": ", ".join(f"{k} ({rec['titles'].get(k, k)})" for k in rec["keys"]),
+            "nested backtest": (
+                f"{len(cuts)} cuts at the {', '.join(f'{c.quantile:g}' for c in cuts)} "
+                f"quantiles of the runs' C; at each, every candidate fitted below and scored "
+                f"on every run above: {len(nested)} predictions, {rec['n_checks']} budget "
+                f"checks, up to {math.exp(nested.reach) if cuts else float('nan'):.3g}x beyond "
+                "the runs fitted"
+                if cuts
+                else "no cut had 8 runs below it and one above: nothing scored"
+            ),
+            "weights": (
+                f"w(d) = lam * (1/MSE_k(d) normalised) + (1 - lam) * default, MSE_k(d) = a_k + "
+                f"b_k d^2 (d = ln(C/C_max)/ln(C_max/C_min), spans beyond the data), over the "
+                f"candidates within {st['trim']:g}x the best MSE; lam = n/(n + n0) = "
+                f"{rec['lam']:.3f} with n = {rec['n_checks']} budget checks, n0 = "
+                f"{st['shrinkage']:g}; default: {_default_words(st['default'], rec)}"
+            ),
+            "prediction": "weighted geometric mean of the candidates fitted to all the runs",
+            "out-of-sample error": (
+                f"sd(d) = sqrt(s^2 + b d^2) in log L added to the bootstrap spread: scatter s = "
+                f"{100 * model.scatter:.2f}%, growth b = {model.b:.3g} = lam * "
+                f"{model.b_backtest:.3g} measured + (1 - lam) * {model.b_prior:g} prior"
+            ),
+        }
+        for key, sc in rec["scores"].items():
+            if sc["status"] == "ok":
+                words[f"candidate {key}"] = (
+                    f"weight {sc['weight']:.3f} at the data, {sc['weight_far']:.3f} at 10x; "
+                    f"nested-backtest RMS log error {100 * sc['rms_1']:.2f}% one span "
+                    f"beyond, bias {100 * sc['bias']:+.2f}% over {sc['n_test']} predictions"
+                )
             else:
-                a, b = float(np.mean(np.abs(e))), 0.0
-            floor = max(0.25 * float(np.median(np.abs(e))), 1e-6)
-            z = e / np.maximum(a + b * u**2, floor)
-            r = np.asarray(self._auto.get("in_sample_residuals") or [], dtype=float)
-            r = r[np.isfinite(r)]
-            rho = min(1.0, float(np.mean(r**2) / np.mean(e**2))) if r.size else 0.0
-            model = {
-                "z": np.concatenate([z, -z]),
-                "a": float(a),
-                "b": float(b),
-                "floor": floor,
-                "rho": rho,
-                "source": "nested backtest",
-            }
-        else:
-            r = np.asarray(self._auto.get("in_sample_residuals") or [], dtype=float)
-            r = r[np.isfinite(r)]
-            r = r if r.size else np.zeros(1)
-            model = {
-                "z": np.concatenate([r, -r]),
-                "a": 1.0,
-                "b": 0.0,
-                "floor": 1.0,
-                "rho": 0.0,
-                "source": "in-sample residuals",
-            }
-        self._cache["error_model"] = model
-        return model
+                words[f"candidate {key}"] = (
+                    f"weight {sc['weight']:.3f}; " if sc["weight"] > 0 else ""
+                ) + f"{sc['status']}: {sc['reason']}"
+        b = rec["bootstrap"]
+        if b["replicates"]:
+            words["bootstrap"] = f"{b['replicates']} replicates (whole runs resampled, seed " + (
+                f"{b['seed']}), {b['failed']} failed" if b["failed"] else f"{b['seed']})"
+            )
+        words["intervals"] = INTERVAL_METHOD
+        return words
 
-    def _sigma(self, u: np.ndarray) -> np.ndarray:
-        m = self.error_model()
-        return np.maximum(m["a"] + m["b"] * np.asarray(u, dtype=float) ** 2, m["floor"])
-
-    def distance_scale(self, C: Any) -> np.ndarray:
-        """The factor f the backtest's out-of-sample errors are scaled by at budget C.
-
-        s = max(1, ln(C / C_max) / reach) is the distance beyond the data (C_max its largest
-        budget) in units of the e-folds of C over which the nested backtest extrapolated.
-        Only the part of the out-of-sample error that is extrapolation error grows with s: a
-        share ρ = min(1, RMS(in-sample residuals)² / RMS(backtest errors)²) of its variance is
-        the runs' scatter about the law, already present in-sample, which does not.  Hence
-        f = sqrt(ρ + (1 − ρ)·s²): an error in an exponent gives a log error linear in log C,
-        the scatter of single runs stays what it is.
-        """
-        c = np.asarray(C, dtype=float)
-        c_max = self._auto["C_range"][1]
-        reach = self._auto["inner"].get("reach", math.nan)
-        d = np.log(c / c_max)
-        if not (isinstance(reach, (int, float)) and math.isfinite(reach) and reach > 0):
-            reach = math.log(2.0)
-        s = np.maximum(1.0, d / reach)
-        rho = self.error_model()["rho"]
-        return np.sqrt(rho + (1.0 - rho) * s**2)
-
-    def _interval(
-        self, log_point: np.ndarray, log_reps: np.ndarray, scale: np.ndarray, level: float
+    # ------------------------------------------------------------------ intervals
+    def _draws(
+        self, log_point: np.ndarray, log_reps: np.ndarray, sd: np.ndarray, level: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Percentiles of log L̂_r + scale_j·z over replicates r and standardised errors z;
-        ``scale`` already holds s(C)·σ(u) per request."""
-        z = self.error_model()["z"]
+        """Percentiles of log L̂_r + sd·z over replicates r and standard normal quantiles z."""
+        z = _normal_quantiles()
         tail = 100 * (1 - level) / 2
         centres = log_reps if log_reps.size else log_point[None, :]
         low = np.empty(log_point.shape)
@@ -683,85 +688,95 @@ class AutoFitResult(Fit):
             if c.size == 0:
                 low[j] = high[j] = math.nan
                 continue
-            draws = (c[:, None] + scale[j] * z[None, :]).ravel()
+            draws = (c[:, None] + sd[j] * z[None, :]).ravel()
             low[j], high[j] = np.percentile(draws, [tail, 100 - tail])
         return low, high
 
-    # ------------------------------------------------------------------ public
     def predict_interval(self, N: Any, D: Any, level: float | None = None) -> Prediction:
-        """The loss at (N, D) with a prediction interval at ``level`` (default: the fit's).
+        """The loss at (N, D) with a prediction interval at ``level`` (default: the fit's),
+        and how far beyond the data the request lies.
 
-        L̂ is the weighted geometric mean of the candidates; the interval is the percentile
-        interval of log L̂_r + f(C)·σ(u)·z_j over bootstrap replicates r and the nested
-        backtest's standardised, mirrored out-of-sample log errors z_j, with σ(u) the errors'
-        spread at the run's distance u = |ln(N/N*(C))| from the optimum (:meth:`error_model`)
-        and f(C) the growth with distance beyond the data (:meth:`distance_scale`,
-        C = k·N·D).
+        L̂ is the weighted geometric mean of the candidates at C = k·N·D; the interval is
+        the percentile interval of log L̂_r + sd(d)·z over bootstrap replicates r and standard
+        normal z, sd(d) the weighted prediction's out-of-sample error at d = ln(C/C_max)+
+        e-folds beyond the data, in spans d/ln(C_max/C_min)
+        (:class:`~scalinglaws.fit.weighting.IntervalModel`).
         """
         level = self.level if level is None else _check_level(level)
-        n = np.asarray(N, dtype=float)
-        d = np.asarray(D, dtype=float)
-        n, d = np.broadcast_arrays(n, d)
+        n, d = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(D, dtype=float))
         shape = n.shape
         n, d = n.ravel(), d.ravel()
-        point = np.log(np.asarray(self.law(N=n, D=d), dtype=float)).reshape(-1)
-        reps = self._replicate_laws()
+        law = self.law
+        assert isinstance(law, AutoEnsembleLaw)
+        point = np.log(np.asarray(law(N=n, D=d), dtype=float)).reshape(-1)
+        reps = self.replicate_laws()
         with np.errstate(all="ignore"):
             log_reps = (
                 np.array([np.log(np.asarray(r(N=n, D=d), float)).reshape(-1) for r in reps])
                 if reps
                 else np.empty((0, n.size))
             )
-        c = self._auto["k"] * n * d
-        scale = self.distance_scale(c)
-        u = np.abs(np.log(n / optimal_sizes(self.law, c, self._auto["k"])))
-        low, high = self._interval(point, log_reps, scale * self._sigma(u), level)
+        c = law.k * n * d
+        dist = law.distance(c)
+        sd = self.interval_model.sd(law.spans(c))
+        low, high = self._draws(point, log_reps, sd, level)
 
         def out(x: np.ndarray) -> Any:
-            x = x.reshape(shape)
+            x = np.asarray(x).reshape(shape)
             return float(x) if x.ndim == 0 else x
 
         return Prediction(
-            out(np.exp(point)), out(np.exp(low)), out(np.exp(high)), level, out(scale)
+            out(np.exp(point)),
+            out(np.exp(low)),
+            out(np.exp(high)),
+            level,
+            out(dist),
+            out(c / law.C_max),
+            out(sd),
         )
 
     def optimum(self, C: float, level: float | None = None) -> dict[str, float]:
         """The compute-optimal N*, D*, L* of the weighted law at budget ``C`` (FLOPs), each
         with an interval at ``level``.
 
-        L*: replicate optima L*_r combined with the scaled out-of-sample errors, as
-        :meth:`predict_interval`.  N* and D*: no backtest measures their out-of-sample error,
-        so their interval is the percentile interval of the candidates' replicate optima,
-        pooled with each candidate's weight -- parameter and model uncertainty together.
+        L*: the replicates' optima L*_r widened by the out-of-sample error at the budget's
+        distance, as :meth:`predict_interval`.  N* and D*: no backtest measures their
+        out-of-sample error, so their interval is the percentile interval of the candidates'
+        replicate optima, pooled with each candidate's weight at C -- parameter and model
+        uncertainty together.
         """
         from scalinglaws.units import parse_quantity
 
         c = parse_quantity(C, what="budget C")
         level = self.level if level is None else _check_level(level)
-        k = float(self._auto["k"])
         law = self.law
-        assert isinstance(law, EnsembleLaw)
+        assert isinstance(law, AutoEnsembleLaw)
+        k = law.k
         n, d, L = optimum(law, c, k)
-        reps = self._replicate_laws()
+        reps = self.replicate_laws()
         l_reps = []
         for r in reps:
             try:
                 l_reps.append(math.log(optimum(r, c, k)[2]))
             except (FitError, ArithmeticError, ValueError):
                 continue
-        scale = self.distance_scale(np.array([c]))
-        low, high = self._interval(
+        dist = float(law.distance(c))
+        sd = self.interval_model.sd(law.spans(np.array([c])))
+        low, high = self._draws(
             np.array([math.log(L)]),
             np.array(l_reps)[:, None] if l_reps else np.empty((0, 1)),
-            scale * self._sigma(np.zeros(1)),
+            sd,
             level,
         )
+        weights = law.weights(np.array(c))
         pooled_n, pooled_w = [], []
-        for j, (m, w) in enumerate(zip(law.members, law.weights, strict=True)):
+        for j, (m, w) in enumerate(zip(law.members, weights, strict=True)):
+            if w <= 0:
+                continue
             values = []
             for r in reps:
                 try:
-                    values.append(optimum(r.members[j], c, k)[0])
+                    values.append(optimum(r.members[j], c, k)[0])  # type: ignore[attr-defined]
                 except (FitError, ArithmeticError, ValueError):
                     continue
             if not values:
@@ -783,21 +798,23 @@ class AutoFitResult(Fit):
             "D_opt_high": c / (k * n_low) if math.isfinite(n_low) else math.nan,
             "L_opt_low": float(np.exp(low[0])),
             "L_opt_high": float(np.exp(high[0])),
-            "scale": float(scale[0]),
+            "distance": dist,
+            "sd": float(sd[0]),
             "level": level,
         }
 
     def member_optima(self, C: float, level: float | None = None) -> pd.DataFrame:
-        """Each weighted candidate's N*, L* at budget C with its own bootstrap interval
-        (parameter uncertainty only) -- the data behind ``CANDIDATES_DISAGREE``."""
+        """Each candidate's N*, L* at budget C with its own bootstrap interval (parameter
+        uncertainty only) and its weight at C -- the data behind ``CANDIDATES_DISAGREE``."""
         level = self.level if level is None else _check_level(level)
-        k = float(self._auto["k"])
         law = self.law
-        assert isinstance(law, EnsembleLaw)
-        reps = self._replicate_laws()
+        assert isinstance(law, AutoEnsembleLaw)
+        k = law.k
+        reps = self.replicate_laws()
+        weights = law.weights(np.array(float(C)))
         rows = []
         tail = 100 * (1 - level) / 2
-        for j, (lab, m, w) in enumerate(zip(law.labels, law.members, law.weights, strict=True)):
+        for j, (lab, m, w) in enumerate(zip(law.labels, law.members, weights, strict=True)):
             try:
                 n, _, L = optimum(m, float(C), k)
             except (FitError, ArithmeticError, ValueError):
@@ -805,14 +822,14 @@ class AutoFitResult(Fit):
             values = []
             for r in reps:
                 try:
-                    values.append(optimum(r.members[j], float(C), k)[2])
+                    values.append(optimum(r.members[j], float(C), k)[2])  # type: ignore[attr-defined]
                 except (FitError, ArithmeticError, ValueError):
                     continue
             lo, hi = np.percentile(values, [tail, 100 - tail]) if len(values) >= 2 else (L, L)
             rows.append(
                 {
                     "candidate": lab,
-                    "weight": w,
+                    "weight": float(w),
                     "N_opt": n,
                     "L_opt": L,
                     "L_low": float(lo),
@@ -825,50 +842,19 @@ class AutoFitResult(Fit):
         self, budgets: Sequence[float], probe: bool = False
     ) -> list[Diagnostic]:
         """``EXTRAPOLATION`` and ``CANDIDATES_DISAGREE`` for requests at ``budgets``: how far
-        each lies beyond the data, in multiples of the largest budget and of the distance the
-        nested backtest checked, and whether the weighted candidates' optimal losses there
-        disagree by more than their intervals.  ``probe=True`` says the budget was not asked
-        for (the default check at 10× the largest budget)."""
+        each lies beyond the data, in multiples of the largest budget and of the farthest
+        distance the nested backtest checked, and whether the weighted candidates' optimal
+        losses there disagree by more than their intervals.  ``probe=True`` says the budget
+        was not asked for (the default check at 10× the largest budget)."""
         out: list[Diagnostic] = []
         c_min, c_max = self._auto["C_range"]
-        reach = self._auto["inner"].get("reach", math.nan)
-        checked = math.exp(reach) if isinstance(reach, float) and math.isfinite(reach) else None
+        reach = self.nested.reach
+        checked = math.exp(reach) if math.isfinite(reach) else None
         for c in budgets:
             c = float(c)
             if not probe and (c > c_max * (1 + 1e-9) or c < c_min * (1 - 1e-9)):
-                above = c > c_max
-                factor = c / c_max if above else c_min / c
-                s = float(self.distance_scale(np.array([c]))[0])
-                words = (
-                    f"budget {c:.3g} FLOPs is {factor:.3g}x "
-                    + ("above the largest" if above else "below the smallest")
-                    + f" budget of the data ({c_max if above else c_min:.3g})"
-                )
-                if above and checked is not None:
-                    words += (
-                        f"; the nested backtest checked extrapolation over {checked:.3g}x, so "
-                        + (
-                            f"the out-of-sample error was scaled by {s:.3g} (its extrapolation "
-                            "part linearly in log C)"
-                            if s > 1
-                            else "this request lies within that distance"
-                        )
-                    )
-                out.append(
-                    Diagnostic(
-                        "EXTRAPOLATION",
-                        "warning" if factor > 100 or s > 3 else "info",
-                        words,
-                        {
-                            "budget": c,
-                            "factor": float(factor),
-                            "range": [c_min, c_max],
-                            "backtest_reach": checked,
-                            "error_scale": s,
-                        },
-                    )
-                )
-            if not self._replicate_laws():
+                out.append(self._distance_diagnostic(c, checked))
+            if not self.replicate_laws():
                 continue  # without bootstrap intervals there is nothing to disagree beyond
             table = self.member_optima(c)
             heavy = table[table["weight"] >= _DISAGREE_MIN_WEIGHT]
@@ -898,8 +884,47 @@ class AutoFitResult(Fit):
                     )
         return out
 
+    def _distance_diagnostic(self, c: float, checked: float | None) -> Diagnostic:
+        c_min, c_max = self._auto["C_range"]
+        above = c > c_max
+        factor = c / c_max if above else c_min / c
+        words = (
+            f"budget {c:.3g} FLOPs is {factor:.3g}x "
+            + ("above the largest" if above else "below the smallest")
+            + f" budget of the data ({c_max if above else c_min:.3g})"
+        )
+        beyond = False
+        if above and checked is not None:
+            beyond = factor > checked * (1 + 1e-9)
+            words += f"; the nested backtest checked extrapolation up to {checked:.3g}x, " + (
+                "so the error there is the backtest's growth extrapolated (a + b*d^2), not measured"
+                if beyond
+                else "so this distance was measured"
+            )
+        elif above:
+            beyond = True
+            words += (
+                "; the nested backtest checked no extrapolation, so the error there is the prior's"
+            )
+        law = self.law
+        assert isinstance(law, AutoEnsembleLaw)
+        sd = float(self.interval_model.sd(law.spans(c)))
+        return Diagnostic(
+            "EXTRAPOLATION",
+            "warning" if factor > 100 or beyond else "info",
+            words,
+            {
+                "budget": c,
+                "factor": float(factor),
+                "range": [c_min, c_max],
+                "backtest_reach": checked,
+                "beyond_checked": beyond,
+                "sd": sd,
+            },
+        )
+
     def candidates_table(self) -> pd.DataFrame:
-        """One row per candidate: weight, status, nested-backtest errors and its constants."""
+        """One row per candidate: weights, status, nested-backtest errors and its constants."""
         rows = []
         fitted = self.extra.get("candidates", {})
         for key in self._auto["keys"]:
@@ -909,10 +934,12 @@ class AutoFitResult(Fit):
                 {
                     "candidate": key,
                     "title": self._auto["titles"].get(key, key),
-                    "weight": self._auto["weights"].get(key, 0.0),
+                    "weight": s["weight"],
+                    "weight_far": s["weight_far"],
+                    "prior": self._auto["prior"].get(key, 0.0),
                     "status": s["status"],
-                    "backtest_rmse": s["rmse"],
-                    "backtest_mare": s["mare"],
+                    "backtest_rms_1": s["rms_1"],
+                    "backtest_growth": s["b"],
                     "backtest_bias": s["bias"],
                     "n_test": s["n_test"],
                     "reason": s["reason"],
@@ -923,23 +950,144 @@ class AutoFitResult(Fit):
 
     def summary(self) -> str:
         """The :class:`Fit` summary followed by the candidates' table."""
-        lines = [super().summary(), "", "candidates (nested backtest, weights)"]
-        header = f"  {'candidate':<24}{'weight':>8}{'RMS err':>10}{'bias':>9}  constants"
-        lines.append(header)
+        lines = [
+            super().summary(),
+            "",
+            "candidates (nested backtest; weights at the data and at 10x its largest budget)",
+        ]
+        lines.append(
+            f"  {'candidate':<24}{'default':>8}{'weight':>8}{'at 10x':>8}{'RMS@1':>8}"
+            f"{'bias':>8}  constants"
+        )
         for r in self.candidates_table().itertuples(index=False):
             const = ", ".join(
                 f"{k}={_fmt(v)}" for k, v in r.constants.items() if isinstance(v, (int, float))
             )
-            if r.status in ("ok", "not weighted"):
+            head = f"  {r.candidate:<24}{r.prior:>8.2f}{r.weight:>8.3f}{r.weight_far:>8.3f}"
+            if r.status == "ok":
                 lines.append(
-                    f"  {r.candidate:<24}{r.weight:>8.3f}{100 * r.backtest_rmse:>9.2f}%"
-                    f"{100 * r.backtest_bias:>+8.2f}%  {const}"
+                    f"{head}{100 * r.backtest_rms_1:>7.2f}%{100 * r.backtest_bias:>+7.2f}%  {const}"
                 )
             else:
-                lines.append(
-                    f"  {r.candidate:<24}{r.weight:>8.3f}{'-':>10}{'-':>9}  {r.status}: {r.reason}"
-                )
+                lines.append(f"{head}{'-':>8}{'-':>8}  {r.status}: {r.reason}")
         return "\n".join(lines)
+
+
+_EVIDENCE_CODES = {"FINAL_CHECKPOINTS", "FEW_BUDGETS", "NO_CURVATURE", "BOOTSTRAP_FAILURES"}
+
+
+def _normal_quantiles(m: int = 200) -> np.ndarray:
+    from scipy.stats import norm
+
+    global _Z
+    if _Z is None:
+        _Z = norm.ppf((np.arange(m) + 0.5) / m)
+    return _Z
+
+
+def _in_sample_mse(law: Law, runs: dict[str, np.ndarray]) -> float:
+    """Mean squared log residual of ``law`` on the runs it was fitted to."""
+    with np.errstate(all="ignore"):
+        r = np.log(runs["L"]) - np.log(np.asarray(law(N=runs["N"], D=runs["D"]), dtype=float))
+    r = r[np.isfinite(r)]
+    return float(np.mean(r**2)) if r.size else 0.0
+
+
+def _span(c_range: Sequence[float]) -> float:
+    """ln(C_max / C_min), the data's span of log C (1 e-fold when all runs share one C)."""
+    lo, hi = float(c_range[0]), float(c_range[1])
+    return math.log(hi / lo) if hi > lo * (1 + 1e-9) else 1.0
+
+
+def _degenerate(law: Law | None, l_min: float) -> list[str]:
+    """The standard fit's failure modes (Besiroglu et al. 2024; Porian et al. 2024) in
+    words: E collapsed below 1% of the lowest loss, E at 98% of it or above, an exponent
+    that is not positive.  Empty when it is healthy (or absent: then it is not used)."""
+    if not isinstance(law, ChinchillaLaw):
+        return []
+    problems = []
+    if law.E < 0.01 * l_min:
+        problems.append(f"E collapsed to {law.E:.3g} (no floor)")
+    elif law.E > 0.98 * l_min:
+        problems.append(
+            f"E = {law.E:.4g} saturates at the lowest loss {l_min:.4g} (the law claims the "
+            "best run is at the floor)"
+        )
+    for name in ("alpha", "beta"):
+        if getattr(law, name) <= 0:
+            problems.append(f"{name} = {getattr(law, name):.3g} is not positive")
+    return problems
+
+
+def _prior(default: str, labels: list[str], degenerate: list[str]) -> list[float]:
+    """The default weights: ``standard`` puts all on the standard recipe, or on the
+    constrained fit when the standard one is degenerate or missing (equal when neither
+    fitted); ``equal``; or all on one named candidate (equal when it did not fit)."""
+    target = default
+    if default == "standard":
+        if STANDARD_KEY in labels and not degenerate:
+            target = STANDARD_KEY
+        elif SHAPE_KEY in labels:
+            target = SHAPE_KEY
+        elif STANDARD_KEY in labels:
+            target = STANDARD_KEY
+        else:
+            target = "equal"
+    if target == "equal" or target not in labels:
+        return [1.0 / len(labels)] * len(labels)
+    return [1.0 if k == target else 0.0 for k in labels]
+
+
+def _default_words(default: str, rec: dict[str, Any]) -> str:
+    prior = rec.get("prior", {})
+    lead = [k for k, w in prior.items() if w == 1.0]
+    if default == "standard":
+        if lead == [STANDARD_KEY]:
+            return "the standard recipe (unconstrained Chinchilla fit)"
+        if lead == [SHAPE_KEY]:
+            return "the constrained Chinchilla fit (the standard fit is degenerate or missing)"
+        return "equal weights (neither Chinchilla fit is available)"
+    if default == "equal":
+        return "equal weights"
+    return f"candidate {default}" if lead == [default] else "equal weights (it did not fit)"
+
+
+def _scores(
+    rec: dict[str, Any],
+    labels: list[str],
+    scored: list[str],
+    rows: np.ndarray,
+    growth: dict[str, Any],
+    law: AutoEnsembleLaw,
+    nested: NestedBacktest,
+) -> dict[str, CandidateScore]:
+    w_edge = law.weights(np.array(law.C_max))
+    w_far = law.weights(np.array(10.0 * law.C_max))
+    out: dict[str, CandidateScore] = {}
+    for key in rec["keys"]:
+        sc = CandidateScore(key, rec["titles"].get(key, key), "ok")
+        if key in labels:
+            j = labels.index(key)
+            sc.weight, sc.weight_far = float(w_edge[j]), float(w_far[j])
+        if key not in labels:
+            sc.status, sc.reason = "failed", rec["failures"].get(key, "it could not be fitted")
+        elif key not in growth:
+            sc.status = "not scored"
+            fails = {c.failures[key] for c in nested.cuts if key in c.failures}
+            sc.reason = (
+                "it predicted fewer than half of the nested backtest's runs"
+                + (f" ({'; '.join(sorted(fails))})" if fails else "")
+                if len(nested)
+                else "the nested backtest had no cut"
+            )
+        else:
+            g = growth[key]
+            e = nested.errors[key][rows]
+            sc.n_test, sc.a, sc.b = int(e.size), g.a, g.b
+            sc.rms_1 = float(g.rms(1.0))
+            sc.bias = float(np.mean(e))
+        out[key] = sc
+    return out
 
 
 # ============================================================================ backtest
@@ -982,10 +1130,44 @@ class AutoBacktestResult(BacktestResult):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record: the backtest's, with the standard recipe's error and the ratio."""
         out = super().to_dict()
-        out["schema"] = "scalinglaws.auto-backtest/1"
+        out["schema"] = "scalinglaws.auto-backtest/2"
         out["standard_mean_abs_rel_error"] = self.standard_mean_abs_rel_error
         out["ratio"] = self.ratio
         return out
+
+    def rescored(self, fit: AutoFitResult) -> AutoBacktestResult:
+        """The same held-out runs predicted by another combination of the same evidence
+        (:meth:`AutoFitResult.with_settings`), scored again."""
+        table = _score_table(fit, self.table[["run_id", "N", "D", "C", "L"]], self.level)
+        for col in ("L_standard", "rel_error_standard"):
+            if col in self.table.columns:
+                table[col] = self.table[col].to_numpy()
+        return AutoBacktestResult(
+            fit=fit,
+            cut=self.cut,
+            cut_quantile=self.cut_quantile,
+            kind=self.kind,
+            table=table,
+            level=self.level,
+            interval_method=self.interval_method,
+            n_train_runs=self.n_train_runs,
+            n_train_rows=self.n_train_rows,
+            n_test_runs=self.n_test_runs,
+            notes=self.notes,
+            standard=self.standard,
+        )
+
+
+def _score_table(fit: AutoFitResult, held: pd.DataFrame, level: float) -> pd.DataFrame:
+    pred = fit.predict_interval(held["N"].to_numpy(), held["D"].to_numpy(), level)
+    table = held.copy().reset_index(drop=True)
+    table["L_pred"] = np.atleast_1d(pred.L)
+    table["rel_error"] = np.abs(table["L_pred"] - table["L"]) / table["L"]
+    table["low"] = np.atleast_1d(pred.low)
+    table["high"] = np.atleast_1d(pred.high)
+    table["inside"] = (table["L"] >= table["low"]) & (table["L"] <= table["high"])
+    table["distance"] = np.atleast_1d(pred.distance)
+    return table
 
 
 def auto_backtest(
@@ -1043,22 +1225,11 @@ def auto_backtest(
     test = runs.subset(~train_mask, f"auto backtest: held out runs with final C > {cut_value:.4g}")
     fit = AutoFit(level=level, **options).fit(train)
     held = FitData.from_runs(test)
-    pred = fit.predict_interval(held.N, held.D, level)
-    table = pd.DataFrame(
-        {
-            "run_id": held.run_id,
-            "N": held.N,
-            "D": held.D,
-            "C": held.C,
-            "L": held.L,
-            "L_pred": np.atleast_1d(pred.L),
-        }
+    table = _score_table(
+        fit,
+        pd.DataFrame({"run_id": held.run_id, "N": held.N, "D": held.D, "C": held.C, "L": held.L}),
+        level,
     )
-    table["rel_error"] = np.abs(table["L_pred"] - table["L"]) / table["L"]
-    table["low"] = np.atleast_1d(pred.low)
-    table["high"] = np.atleast_1d(pred.high)
-    table["inside"] = (table["L"] >= table["low"]) & (table["L"] <= table["high"])
-    table["error_scale"] = np.atleast_1d(pred.scale)
     table = table.sort_values(["C", "N"], kind="stable").reset_index(drop=True)
     standard = None
     notes = [
@@ -1119,22 +1290,13 @@ def _score_dict(s: CandidateScore) -> dict[str, Any]:
         "status": s.status,
         "reason": s.reason,
         "n_test": s.n_test,
-        "rmse": s.rmse,
-        "mare": s.mare,
+        "a": s.a,
+        "b": s.b,
+        "rms_1": s.rms_1,
         "bias": s.bias,
         "weight": s.weight,
+        "weight_far": s.weight_far,
     }
-
-
-def _combined_errors(errors: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """log L − Σ_k w_k log L̂_k on the nested backtest's held-out runs, over the weighted
-    candidates that were scored there (weights renormalised over them)."""
-    keys = [k for k in weights if k in errors]
-    if not keys:
-        return np.array([])
-    total = sum(weights[k] for k in keys)
-    # e_k = log L − log L̂_k, so the weighted prediction's error is Σ w_k e_k
-    return sum(weights[k] / total * errors[k] for k in keys)  # type: ignore[return-value]
 
 
 def _weighted_interval(
@@ -1161,85 +1323,110 @@ def _n_budgets(C: np.ndarray, tolerance: float) -> int:
 
 
 # ============================================================================ diagnostics
-def _why(
-    scores: dict[str, CandidateScore], info: dict[str, Any], weighting: str
-) -> list[Diagnostic]:
-    ranked = sorted((s for s in scores.values() if s.weight > 0), key=lambda s: -s.weight)
-    if not ranked:
-        return []
-    lead = ranked[0]
-    scored = [s for s in scores.values() if s.status in ("ok", "not weighted")]
-    if scored:
-        rank_words = "; ".join(
-            f"{s.key} {100 * s.rmse:.2f}%" for s in sorted(scored, key=lambda s: s.rmse)
-        )
-        msg = (
-            f"'{lead.key}' leads with weight {lead.weight:.2f}: fitted on the "
-            f"{info['n_train']} runs with C <= {info['cut']:.3g} FLOPs, it predicted the "
-            f"{info['n_test']} runs above (up to {info['C_test_max']:.3g}) with the smallest "
-            f"RMS log error among the weighted candidates ({rank_words})"
-        )
-        if weighting == "inverse-mse":
-            msg += "; weights are proportional to 1/MSE (Bates & Granger 1969)"
-    else:
-        msg = (
-            f"no candidate could be scored by the nested backtest; '{lead.key}' and the "
-            "others that fitted share equal weights"
+def _why(fit: AutoFitResult) -> list[Diagnostic]:
+    """AUTO_WEIGHTS: the default, how far the backtest moved the weights and why."""
+    rec = fit._auto
+    scores = rec["scores"]
+    st = rec["settings"]
+    ok = {k: s for k, s in scores.items() if s["status"] == "ok"}
+    lead = max(scores, key=lambda k: scores[k]["weight"])
+    far = max(scores, key=lambda k: scores[k]["weight_far"])
+    msg = (
+        f"the weights start from the default ({_default_words(st['default'], rec)}) and move "
+        f"toward the nested backtest's ranking by lam = {rec['lam']:.2f} (n = {rec['n_checks']} "
+        f"budget checks against n0 = {st['shrinkage']:g}): '{lead}' leads with "
+        f"{scores[lead]['weight']:.2f} at the data"
+    )
+    if far != lead:
+        msg += f", '{far}' with {scores[far]['weight_far']:.2f} at 10x its largest budget"
+    if ok:
+        ranked = sorted(ok, key=lambda k: ok[k]["rms_1"])
+        msg += (
+            "; RMS log error one span beyond the runs fitted (as far again as their range "
+            "of log C): "
+            + "; ".join(f"{k} {100 * ok[k]['rms_1']:.2f}%" for k in ranked)
+            + " (weights proportional to 1/MSE at the distance asked; Bates & Granger 1969)"
         )
     return [
         Diagnostic(
             "AUTO_WEIGHTS",
             "info",
             msg,
-            {"weights": {s.key: s.weight for s in ranked}, "rmse": {s.key: s.rmse for s in scored}},
+            {
+                "lam": rec["lam"],
+                "n_checks": rec["n_checks"],
+                "weights": {k: s["weight"] for k, s in scores.items()},
+                "weights_far": {k: s["weight_far"] for k, s in scores.items()},
+                "rms_1": {k: s["rms_1"] for k, s in ok.items()},
+            },
         )
     ]
+
+
+def _thin_diagnostics(fit: AutoFitResult) -> list[Diagnostic]:
+    rec = fit._auto
+    nested = fit.nested
+    n0 = rec["settings"]["shrinkage"]
+    if not len(nested):
+        return [
+            Diagnostic(
+                "NO_BACKTEST",
+                "warning",
+                "the nested backtest could not score any candidate (fewer than 8 runs below "
+                "every cut, or none above), so the weights are the default's and the intervals' "
+                "growth with distance is the prior's, not a measurement",
+                {"cuts": len(nested.cuts)},
+            )
+        ]
+    if rec["n_checks"] < n0:
+        return [
+            Diagnostic(
+                "THIN_BACKTEST",
+                "warning",
+                f"the nested backtest made only {rec['n_checks']} budget checks ({len(nested)} "
+                f"predictions, {len(nested.cuts)} cuts), fewer than the shrinkage n0 = {n0:g}: "
+                f"the weights stay mostly the default's (lam = {rec['lam']:.2f}) and the "
+                "intervals' growth mostly the prior's; more budgets above the smallest would "
+                "firm them up",
+                {"n_checks": rec["n_checks"], "lam": rec["lam"]},
+            )
+        ]
+    return []
 
 
 def _failure_diagnostics(scores: dict[str, CandidateScore]) -> list[Diagnostic]:
     out = []
     for s in scores.values():
-        if s.status.startswith("failed"):
+        if s.status == "failed":
             out.append(
                 Diagnostic(
                     "CANDIDATE_FAILED",
                     "info",
-                    f"candidate '{s.key}' {s.status} and has no weight: {s.reason}",
+                    f"candidate '{s.key}' could not be fitted and has no weight: {s.reason}",
                     {"candidate": s.key, "reason": s.reason},
                 )
             )
     return out
 
 
-def _standard_diagnostics(members: dict[str, Law], data: FitData) -> list[Diagnostic]:
+def _standard_diagnostics(members: dict[str, Law], l_min: float) -> list[Diagnostic]:
     """What the unconstrained fit did that the constrained one rules out, and whether the
     constraints bound."""
     out = []
-    l_min = float(np.min(data.L))
-    u = members.get("chinchilla")
-    if isinstance(u, ChinchillaLaw):
-        problems = []
-        if u.E < 0.01 * l_min:
-            problems.append(f"E collapsed to {u.E:.3g} (no floor)")
-        elif u.E > 0.98 * l_min:
-            problems.append(
-                f"E = {u.E:.4g} saturates at the lowest loss {l_min:.4g} (the law claims the "
-                "best run is at the floor)"
+    u = members.get(STANDARD_KEY)
+    problems = _degenerate(u, l_min)
+    if problems and isinstance(u, ChinchillaLaw):
+        out.append(
+            Diagnostic(
+                "STANDARD_DEGENERATE",
+                "warning",
+                "the standard Chinchilla fit is degenerate on these runs: "
+                + "; ".join(problems)
+                + "; its extrapolation is not to be trusted on its own, and the default "
+                "weights go to the constrained fit instead",
+                {"E": u.E, "alpha": u.alpha, "beta": u.beta, "L_min": l_min},
             )
-        for name in ("alpha", "beta"):
-            if getattr(u, name) <= 0:
-                problems.append(f"{name} = {getattr(u, name):.3g} is not positive")
-        if problems:
-            out.append(
-                Diagnostic(
-                    "STANDARD_DEGENERATE",
-                    "warning",
-                    "the standard Chinchilla fit is degenerate on these runs: "
-                    + "; ".join(problems)
-                    + "; its extrapolation is not to be trusted on its own",
-                    {"E": u.E, "alpha": u.alpha, "beta": u.beta, "L_min": l_min},
-                )
-            )
+        )
     c = members.get(SHAPE_KEY)
     if isinstance(c, ChinchillaLaw) and isinstance(u, ChinchillaLaw) and c != u:
         active = []
@@ -1262,37 +1449,21 @@ def _standard_diagnostics(members: dict[str, Law], data: FitData) -> list[Diagno
     return out
 
 
-def _budget_diagnostics(data: FitData, info: dict[str, Any], tol: float) -> list[Diagnostic]:
-    out = []
+def _budget_diagnostics(data: FitData, tol: float) -> list[Diagnostic]:
     n_b = _n_budgets(data.C, tol)
-    if n_b - 1 < 3:
-        out.append(
-            Diagnostic(
-                "FEW_BUDGETS",
-                "warning",
-                f"the runs span only {n_b} compute budget(s) ({n_b - 1} above the smallest; "
-                f"C from {data.C.min():.3g} to {data.C.max():.3g}): a law fitted to them "
-                "describes the data but says little about larger budgets; add budgets above "
-                "the smallest",
-                {"budgets": n_b},
-            )
+    if n_b - 1 >= 3:
+        return []
+    return [
+        Diagnostic(
+            "FEW_BUDGETS",
+            "warning",
+            f"the runs span only {n_b} compute budget(s) ({n_b - 1} above the smallest; "
+            f"C from {data.C.min():.3g} to {data.C.max():.3g}): a law fitted to them "
+            "describes the data but says little about larger budgets; add budgets above "
+            "the smallest",
+            {"budgets": n_b},
         )
-    n_tb = info.get("n_test_budgets", 0)
-    n_test = info.get("n_test", 0)
-    if n_test and (n_tb < 2 or n_test < _THIN_RUNS):
-        out.append(
-            Diagnostic(
-                "THIN_BACKTEST",
-                "warning",
-                f"the nested backtest could only hold out {n_test} runs at {n_tb} budget(s) "
-                f"above its cut {info['cut']:.3g} FLOPs: the weights and the intervals' "
-                "out-of-sample error rest on "
-                + ("one budget" if n_tb < 2 else "few runs")
-                + ", so they are noisy; more budgets above the smallest would firm them up",
-                {"n_test": n_test, "budgets": n_tb},
-            )
-        )
-    return out
+    ]
 
 
 def frontier_curvature(data: FitData) -> tuple[float, int]:
@@ -1350,12 +1521,15 @@ def _curvature_diagnostics(data: FitData) -> list[Diagnostic]:
 
 __all__ = [
     "CANDIDATE_KEYS",
+    "DEFAULTS",
+    "DEFAULT_GROWTH_PRIOR",
+    "DEFAULT_SHRINKAGE",
     "AutoBacktestResult",
     "AutoFit",
     "AutoFitResult",
     "CandidateScore",
     "Prediction",
-    "WEIGHTINGS",
     "auto_backtest",
+    "check_settings",
     "frontier_curvature",
 ]

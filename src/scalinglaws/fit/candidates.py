@@ -6,33 +6,34 @@ estimate.  The five candidates of :data:`DEFAULT_CANDIDATES`:
 
 ``chinchilla``
     L = E + A/N^α + B/D^β (Hoffmann et al. 2022, eq. 2) fitted as Hoffmann et al. §3.3 do:
-    Huber loss (δ = 1e-3) of log L − log L̂, summed, over Hoffmann's grid of 4,500 starts
-    (:func:`scalinglaws.fit.parametric.starting_grid`); the 24 best grid points are refined
-    by the batched L-BFGS of :mod:`scalinglaws.fit.optim` and the best end point polished.
-    It reaches :class:`~scalinglaws.fit.parametric.Approach3`'s optimum (which refines every
-    start) on the published data sets, ten times faster -- the automatic fit refits each
-    candidate many times.  This is the standard recipe, with its known failure modes: E
-    collapsing to 0, E saturating at the lowest loss, an exponent going negative (Besiroglu
-    et al. 2024; Porian et al. 2024).
+    Huber loss (δ = 1e-3) of log L − log L̂, summed, over Hoffmann's grid of 4,500 starts,
+    by :class:`~scalinglaws.fit.parametric.Approach3`'s own search
+    (:meth:`~scalinglaws.fit.parametric.Approach3.search`: every start by the batched
+    L-BFGS of :mod:`scalinglaws.fit.optim`, the best distinct end points polished), so it
+    reaches the optimum Approach 3 reaches -- also where the losses are below 1 and the best
+    points of the grid all sit on the plateau of E.  This is the standard recipe, with its
+    known failure modes: E collapsing to 0, E saturating at the lowest loss, an exponent
+    going negative (Besiroglu et al. 2024; Porian et al. 2024).
 ``chinchilla-constrained``
     The same form and objective with the failure modes ruled out by bounds: α, β ≥ 0 and
     E_lo·L_min ≤ E ≤ E_hi·L_min (default 0.5 and 0.9 of the lowest observed loss): the floor
     may neither vanish nor claim that the best run is already within 10% of it.  When the
-    unconstrained optimum satisfies the bounds it is the constrained optimum; otherwise
-    L-BFGS-B starts from it and from the best grid points, clipped into the bounds.
+    unconstrained optimum satisfies the bounds it is the constrained optimum; otherwise the
+    coordinates it violates are pinned at their bound, every start of the grid is optimised
+    over the others, and the best end points are polished by L-BFGS-B within the bounds.
 ``kaplan``
     L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D (Kaplan et al. 2020, eq. 1.5), same objective, from
     Approach 3's grid for this law.
 ``approach2``
     Hoffmann et al.'s Approach 2 frontier: per-budget IsoFLOP minima (a parabola in ln N,
     :func:`~scalinglaws.fit.isoflop.profile_minimum`), N*(C) = k_N·C^a by log-log least
-    squares and L*(C) = E + A·C^−α by Huber on log L (:func:`fit_loss_power`).  It predicts
-    an off-optimum run by the valley of the constrained Chinchilla fit (see
-    :class:`FrontierShapeLaw`).
+    squares and L*(C) = E + A·C^−α by Huber on log L (:func:`fit_loss_power`), its floor
+    bounded like the constrained fit's E.  It predicts an off-optimum run by the valley of
+    the constrained Chinchilla fit (see :class:`FrontierShapeLaw`).
 ``frontier``
     L*(C) = E + A·C^−α fitted to the compute frontier (the runs no cheaper run beats; Kaplan
-    et al. 2020 §6, Fig. 1), with the optimum's location and the valley's shape from the
-    constrained Chinchilla fit.
+    et al. 2020 §6, Fig. 1), its floor bounded the same way, with the optimum's location and
+    the valley's shape from the constrained Chinchilla fit.
 
 A law of C alone predicts the *compute-optimal* loss, not a given run's.  The frontier
 candidates therefore predict a run at (N, D), C = k·N·D, as the frontier level times the
@@ -217,6 +218,176 @@ class EnsembleLaw(Law):
         )
 
 
+@register
+@dataclass(frozen=True)
+class AutoEnsembleLaw(Law):
+    """The automatic fit's law: a weighted geometric mean of candidate laws whose weights
+    depend on how far beyond the data a request lies.
+
+        log L(N, D) = Σ_k w_k(C) · log L_k(N, D),   C = k·N·D,
+        w_k(C) = λ·(1/MSE_k(d)) / Σ_j (1/MSE_j(d)) + (1 − λ)·prior_k,
+        MSE_k(d) = a_k + b_k·d²,   d = max(0, ln(C / C_max)) / span,
+
+    the candidates' out-of-sample errors at distance d (in spans of the data's log C,
+    span = ln(C_max / C_min)) measured by the nested backtest
+    (:mod:`scalinglaws.fit.weighting`), the sum over the candidates whose MSE is within
+    ``trim`` times the smallest, shrunk toward the ``prior`` weights by λ.  A candidate with
+    ``mse_a`` NaN was not scored and weighs only through the prior.  Along a budget C is
+    fixed, so the weights are too: the optimum is that of a fixed mixture.
+    """
+
+    members: tuple[Law, ...]
+    labels: tuple[str, ...]
+    prior: tuple[float, ...]
+    mse_a: tuple[float, ...]
+    mse_b: tuple[float, ...]
+    lam: float
+    C_max: float
+    span: float
+    trim: float = math.inf
+    k: float = 6.0
+
+    name: ClassVar[str] = "auto-ensemble"
+    variables: ClassVar[tuple[str, ...]] = ("N", "D")
+    formula: ClassVar[str] = (
+        "log L(N, D) = sum_k w_k(d) log L_k(N, D), d = ln(C/C_max)+ / ln(C_max/C_min)"
+    )
+
+    def __post_init__(self) -> None:
+        members = tuple(m if isinstance(m, Law) else law_from_dict(m) for m in self.members)
+        K = len(members)
+        fields = {
+            "labels": tuple(str(x) for x in self.labels),
+            "prior": tuple(float(x) for x in self.prior),
+            "mse_a": tuple(math.nan if x is None else float(x) for x in self.mse_a),
+            "mse_b": tuple(math.nan if x is None else float(x) for x in self.mse_b),
+        }
+        if not K or any(len(v) != K for v in fields.values()):
+            raise DomainError(
+                "an auto-ensemble law needs one label, prior weight, mse_a and mse_b per member"
+            )
+        prior = fields["prior"]
+        if any(not math.isfinite(w) or w < 0 for w in prior) or not sum(prior) > 0:
+            raise DomainError(
+                f"auto-ensemble prior weights must be >= 0 with a positive sum, got {prior}"
+            )
+        for m in members:
+            if tuple(m.variables) != ("N", "D"):
+                raise DomainError(
+                    f"ensemble members must be laws of N and D, got '{m.name}' of "
+                    f"{', '.join(m.variables)}"
+                )
+        lam, c_max, k = float(self.lam), float(self.C_max), float(self.k)
+        span, trim = float(self.span), float(self.trim)
+        if not (
+            0 <= lam <= 1 and 0 < c_max < math.inf and k > 0 and 0 < span < math.inf and trim >= 1
+        ):
+            raise DomainError(
+                f"auto-ensemble needs 0 <= lam <= 1, C_max > 0, span > 0, trim >= 1 and k > 0, "
+                f"got lam={self.lam}, C_max={self.C_max}, span={self.span}, trim={self.trim}, "
+                f"k={self.k}"
+            )
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "trim", trim)
+        object.__setattr__(self, "members", members)
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "prior", tuple(w / sum(prior) for w in prior))
+        object.__setattr__(self, "lam", lam)
+        object.__setattr__(self, "C_max", c_max)
+        object.__setattr__(self, "k", k)
+
+    @property
+    def growth(self) -> dict[str, Any]:
+        """label -> :class:`~scalinglaws.fit.weighting.ErrorGrowth` of the scored members."""
+        from scalinglaws.fit.weighting import ErrorGrowth
+
+        return {
+            lab: ErrorGrowth(a, b, 0)
+            for lab, a, b in zip(self.labels, self.mse_a, self.mse_b, strict=True)
+            if math.isfinite(a) and math.isfinite(b)
+        }
+
+    def distance(self, C: ArrayLike) -> np.ndarray:
+        """max(0, ln(C / C_max)): e-folds of compute beyond the data."""
+        c = np.asarray(C, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.maximum(np.log(c / self.C_max), 0.0)
+
+    def spans(self, C: ArrayLike) -> np.ndarray:
+        """d = max(0, ln(C / C_max)) / span: the distance beyond the data in spans of its
+        log C, the unit of the error models."""
+        return self.distance(C) / self.span
+
+    def weights(self, C: ArrayLike) -> np.ndarray:
+        """w_k(C), shape C.shape + (K,)."""
+        from scalinglaws.fit.weighting import weights_at
+
+        c = np.asarray(C, dtype=float)
+        w = weights_at(
+            self.spans(c).ravel(), self.labels, self.growth, self.prior, self.lam, self.trim
+        )
+        return w.reshape(c.shape + (len(self.members),))
+
+    def __call__(self, N: ArrayLike = None, D: ArrayLike = None) -> float | np.ndarray:
+        self._check_kwargs({"N": N, "D": D})
+        n = positive("N", N, "parameters")
+        d = positive("D", D, "training tokens")
+        n, d = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(d, dtype=float))
+        W = self.weights(self.k * n * d)
+        log_l = np.zeros(n.shape)
+        for j, m in enumerate(self.members):
+            w = W[..., j]
+            if not np.any(w > 0):
+                continue
+            with np.errstate(all="ignore"):
+                log_m = np.log(np.asarray(m(N=n, D=d), dtype=float))
+            log_l = log_l + np.where(w > 0, w * log_m, 0.0)
+        return scalar_or_array(np.exp(log_l))
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The weights at the edge of the data (d = 0), as ``w[label]``."""
+        w = self.weights(np.array(self.C_max))
+        return {f"w[{lab}]": float(x) for lab, x in zip(self.labels, w, strict=True)}
+
+    def with_members(self, members: Sequence[Law]) -> AutoEnsembleLaw:
+        """The same weighting with other members (a bootstrap replicate's)."""
+        return dataclasses.replace(self, members=tuple(members))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Members as law dicts, the weighting's constants as lists (NaN as None)."""
+        return {
+            "law": self.name,
+            "members": [m.to_dict() for m in self.members],
+            "labels": list(self.labels),
+            "prior": list(self.prior),
+            "mse_a": [None if not math.isfinite(x) else x for x in self.mse_a],
+            "mse_b": [None if not math.isfinite(x) else x for x in self.mse_b],
+            "lam": self.lam,
+            "C_max": self.C_max,
+            "span": self.span,
+            "trim": self.trim if math.isfinite(self.trim) else None,
+            "k": self.k,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AutoEnsembleLaw:
+        """Rebuild from :meth:`to_dict`."""
+        data = dict(data)
+        data.pop("law", None)
+        valid = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - valid)
+        if unknown:
+            raise UnknownNameError(
+                f"unknown field(s) {unknown} for law 'auto-ensemble'; valid: {sorted(valid)}"
+            )
+        data["members"] = tuple(law_from_dict(m) for m in data.get("members", []))
+        if data.get("trim") is None:
+            data["trim"] = math.inf
+        return cls(**data)
+
+
 def _chinchilla_log(law: ChinchillaLaw, N: np.ndarray, D: np.ndarray) -> np.ndarray:
     return np.log(law.E + law.A * N ** (-law.alpha) + law.B * D ** (-law.beta))
 
@@ -245,7 +416,7 @@ def optimum(law: Law, C: float, k: float = 6.0) -> tuple[float, float, float]:
     elif isinstance(law, FrontierShapeLaw):
         n = float(law.n_opt(c))
         return n, c / (law.k * n), float(law.frontier(c))
-    elif isinstance(law, EnsembleLaw):
+    elif isinstance(law, (EnsembleLaw, AutoEnsembleLaw)):
         n = _numeric_optimum(law, c, k)
     else:
         raise FitError(f"no optimum is defined for law '{law.name}' of {law.variables}")
@@ -255,7 +426,7 @@ def optimum(law: Law, C: float, k: float = 6.0) -> tuple[float, float, float]:
     return n, d, float(law(N=n, D=d))
 
 
-def _numeric_optimum(law: EnsembleLaw, c: float, k: float) -> float:
+def _numeric_optimum(law: EnsembleLaw | AutoEnsembleLaw, c: float, k: float) -> float:
     return float(optimal_sizes(law, np.array([c]), k)[0])
 
 
@@ -268,10 +439,11 @@ def optimal_sizes(law: Law, C: np.ndarray, k: float = 6.0) -> np.ndarray:
     its neighbours.
     """
     c = np.asarray(C, dtype=float).ravel()
-    if not isinstance(law, EnsembleLaw):
+    if not isinstance(law, (EnsembleLaw, AutoEnsembleLaw)):
         return np.array([optimum(law, float(x), k)[0] for x in c])
+    weights = law.weights if isinstance(law, EnsembleLaw) else law.weights(c).max(axis=0)
     centres = []
-    for m, w in zip(law.members, law.weights, strict=True):
+    for m, w in zip(law.members, weights, strict=True):
         if w > 0:
             try:
                 centres.append(np.log(optimal_sizes(m, c, k)))
@@ -386,8 +558,10 @@ class Candidate:
 
 
 # ----------------------------------------------------------------------------- parametric
-_N_STARTS = 24  # best grid points refined by L-BFGS
-_N_BOUNDED_STARTS = 5  # best clipped grid points refined by L-BFGS-B when bounds bind
+_N_POLISHED = 3  # distinct best end points of the bounded search polished by L-BFGS-B
+# The unconstrained optimum of the last few data sets (form, delta, data) -> θ: the
+# unconstrained and constrained Chinchilla candidates start from the same search.
+_FREE_OPTIMA: dict[tuple, np.ndarray] = {}
 
 
 def _bound_arrays(bounds: list) -> tuple[np.ndarray, np.ndarray]:
@@ -403,14 +577,21 @@ def _inside(theta: np.ndarray, bounds: list) -> bool:
 
 class _Parametric(Candidate):
     """Shared machinery of the laws fitted by a robust loss of log residuals
-    (:mod:`scalinglaws.fit.objectives`) with the batched L-BFGS of :mod:`scalinglaws.fit.optim`."""
+    (:mod:`scalinglaws.fit.objectives`): the search of
+    :class:`~scalinglaws.fit.parametric.Approach3` itself (:meth:`Approach3.search`: every
+    start of its grid by the batched L-BFGS of :mod:`scalinglaws.fit.optim`, the best end
+    points polished), so that a candidate reaches the optimum the stand-alone estimator
+    reaches."""
 
     form_name: ClassVar[str] = ""
 
     def __init__(self, delta: float = 1e-3) -> None:
         from scalinglaws.fit.objectives import Loss
+        from scalinglaws.fit.parametric import Approach3
 
         self.loss = Loss("huber", delta)
+        # one process: the automatic fit runs many candidate fits, in parallel where it can
+        self.engine = Approach3(law=self.form_name, delta=delta, n_jobs=1)
 
     # coordinates ------------------------------------------------------------
     def _centre(self, data: FitData) -> tuple[float, float]:
@@ -425,7 +606,9 @@ class _Parametric(Candidate):
         return BatchObjective(form, self.loss, data.L, weights)
 
     def _grid(self, data: FitData) -> np.ndarray:
-        raise NotImplementedError
+        """The stand-alone estimator's grid of starts, in the centred coordinates."""
+        mN, mD = self._centre(data)
+        return self.engine.starts_internal(mN, mD)
 
     def _to_law(self, theta: np.ndarray, data: FitData) -> Law:
         raise NotImplementedError
@@ -445,52 +628,70 @@ class _Parametric(Candidate):
             )
 
     def fit(self, data: FitData, shape: ChinchillaLaw | None = None) -> Law:
-        """Best of the grid's best starts by batched L-BFGS, polished; within the bounds (if
-        any) by L-BFGS-B when the unconstrained optimum lies outside them."""
+        """Approach 3's search from its whole grid (:meth:`Approach3.search`); when the
+        optimum lies outside the bounds (if any), the bounded search of
+        :meth:`_bounded_search`."""
+        from scalinglaws.fit.parametric import _Problem
+
         self._check(data)
-        obj = self._objective(data)
         grid = self._grid(data)
-        values, _ = obj(grid, np.zeros(len(grid), dtype=int))
-        values = np.where(np.isfinite(values), values, np.inf)
-        order = np.argsort(values, kind="stable")[:_N_STARTS]
-        if not np.isfinite(values[order[0]]):
-            raise FitError(f"the {self.title}'s objective is not finite at any start")
-        theta = self._unbounded(obj, grid[order])
+        key = (
+            self.form_name,
+            self.loss.delta,
+            data.N.tobytes(),
+            data.D.tobytes(),
+            data.L.tobytes(),
+        )
+        theta = _FREE_OPTIMA.get(key)
+        if theta is None:  # the constrained candidate shares the unconstrained search
+            problem = _Problem.build(self.form_name, data.N, data.D, data.L, self.loss)
+            _, theta, _, _, _ = self.engine.search(problem, grid, f"the {self.title}'s data")
+            _FREE_OPTIMA[key] = theta
+            while len(_FREE_OPTIMA) > 16:
+                _FREE_OPTIMA.pop(next(iter(_FREE_OPTIMA)))
         bounds = self._bounds(data)
         if bounds is not None and not _inside(theta, bounds):
-            # The unconstrained optimum is infeasible: search the feasible set from it and
-            # from the best grid points, all clipped into the bounds.  (When it is feasible
-            # it is also the constrained optimum.)
-            lo, hi = _bound_arrays(bounds)
-            clipped = np.clip(grid, lo, hi)
-            values, _ = obj(clipped, np.zeros(len(grid), dtype=int))
-            values = np.where(np.isfinite(values), values, np.inf)
-            best = np.argsort(values, kind="stable")[:_N_BOUNDED_STARTS]
-            starts = np.vstack([np.clip(theta, lo, hi)[None, :], clipped[best]])
-            theta = self._bounded(obj, starts, bounds)
+            theta = self._bounded_search(self._objective(data), grid, theta, bounds)
         return self._law_or_fail(theta, data)
+
+    def _bounded_search(
+        self, obj: Any, grid: np.ndarray, theta: np.ndarray, bounds: list
+    ) -> np.ndarray:
+        """The optimum within ``bounds`` when the unconstrained one, ``theta``, lies outside.
+
+        The coordinates that ``theta`` violates are pinned at the bound they cross and every
+        start of the grid (clipped into the bounds) is optimised over the others by the same
+        batched L-BFGS; the best distinct end points and the clipped ``theta`` are then
+        polished by L-BFGS-B within all the bounds, free to leave the pinned bound."""
+        from scalinglaws.fit.optim import minimize_batch
+        from scalinglaws.fit.parametric import _distinct_best
+
+        lo, hi = _bound_arrays(bounds)
+        at = np.clip(theta, lo, hi)
+        free = (theta >= lo) & (theta <= hi)
+        starts = np.clip(grid, lo, hi)
+        starts[:, ~free] = at[~free]
+        row0 = np.zeros(len(starts), dtype=int)
+
+        def pinned(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            full = np.repeat(at[None, :], len(x), axis=0)
+            full[:, free] = x
+            v, g = obj(full, row0[rows])
+            return v, g[:, free]
+
+        res = minimize_batch(
+            pinned, starts[:, free], ftol=self.engine.tol, max_iter=self.engine.max_iter
+        )
+        ends = starts.copy()
+        ends[:, free] = res.x
+        best = _distinct_best(res, _N_POLISHED)
+        return self._bounded(obj, np.vstack([at[None, :], ends[best]]), bounds)
 
     def _law_or_fail(self, theta: np.ndarray, data: FitData) -> Law:
         try:
             return self._to_law(theta, data)
         except (DomainError, ArithmeticError, ValueError) as exc:
             raise FitError(f"the {self.title} gave an invalid law ({exc})") from None
-
-    def _unbounded(self, obj: Any, starts: np.ndarray) -> np.ndarray:
-        from scalinglaws.fit.optim import minimize_batch, polish
-
-        rows = np.zeros(len(starts), dtype=int)
-        res = minimize_batch(lambda x, r: obj(x, rows[r]), starts)
-        fun = np.where(np.isfinite(res.fun), res.fun, np.inf)
-        best = int(np.argmin(fun))
-        if not np.isfinite(fun[best]):
-            raise FitError(f"the {self.title} found no finite optimum")
-
-        def one(x: np.ndarray) -> tuple[float, np.ndarray]:
-            v, g = obj(x[None, :], rows[:1])
-            return float(v[0]), g[0]
-
-        return np.asarray(polish(one, res.x[best]).x, dtype=float)
 
     def _bounded(self, obj: Any, starts: np.ndarray, bounds: list, row: int = 0) -> np.ndarray:
         from scipy.optimize import minimize
@@ -597,16 +798,6 @@ class ChinchillaCandidate(_Parametric):
         lo, hi = self.e_bounds
         return f"Chinchilla form (alpha, beta >= 0, {lo:g} <= E/L_min <= {hi:g})"
 
-    def _grid(self, data: FitData) -> np.ndarray:
-        from scalinglaws.fit.parametric import starting_grid
-
-        mN, mD = self._centre(data)
-        g = starting_grid("chinchilla")  # Hoffmann's grid, in (a, b, e, alpha, beta)
-        # centred coordinates a' = a − α m_N, b' = b − β m_D
-        return np.column_stack(
-            [g[:, 0] - g[:, 3] * mN, g[:, 1] - g[:, 4] * mD, g[:, 2], g[:, 3], g[:, 4]]
-        )
-
     def _bounds(self, data: FitData) -> list[tuple[float | None, float | None]] | None:
         if self.e_bounds is None:
             return None
@@ -655,13 +846,6 @@ class KaplanCandidate(_Parametric):
     key = "kaplan"  # type: ignore[assignment]
     title = "Kaplan L(N, D)"  # type: ignore[assignment]
 
-    def _grid(self, data: FitData) -> np.ndarray:
-        from scalinglaws.fit.parametric import starting_grid
-
-        mN, mD = self._centre(data)
-        g = starting_grid("kaplan")  # (log N_c, log D_c, alpha_N, alpha_D)
-        return np.column_stack([g[:, 0] - mN, g[:, 1] - mD, g[:, 2], g[:, 3]])
-
     def _to_law(self, theta: np.ndarray, data: FitData) -> KaplanNDLaw:
         mN, mD = self._centre(data)
         n, d, aN, aD = (float(x) for x in theta)
@@ -675,10 +859,20 @@ class KaplanCandidate(_Parametric):
 
 # ----------------------------------------------------------------------------- frontiers
 class _FrontierCandidate(Candidate):
+    """A law of C on frontier points, made a law of (N, D) by the shape law's valley; its
+    floor E_f is bounded like the constrained Chinchilla candidate's E, to ``e_bounds``
+    (fractions of the lowest observed loss), so that it may neither vanish nor climb to the
+    best run's loss."""
+
     needs_shape = True
 
-    def __init__(self, delta: float = 1e-3) -> None:
+    def __init__(self, delta: float = 1e-3, e_bounds: tuple[float, float] = (0.5, 0.9)) -> None:
         self.delta = float(delta)
+        self.e_bounds = (float(e_bounds[0]), float(e_bounds[1]))
+
+    def _floor_bounds(self, data: FitData) -> tuple[float, float]:
+        l_min = float(np.min(data.L))
+        return self.e_bounds[0] * l_min, self.e_bounds[1] * l_min
 
     def _points(
         self, data: FitData, w: np.ndarray | None
@@ -721,7 +915,9 @@ class _FrontierCandidate(Candidate):
         if shape is None:
             raise FitError(f"the {self.title} needs a shape law (the constrained Chinchilla fit)")
         C, L, w, k_N, a_N = self._points(data, None)
-        level = fit_loss_power(C, L, True, "huber", self.delta, w)
+        level = fit_loss_power(
+            C, L, True, "huber", self.delta, w, floor_bounds=self._floor_bounds(data)
+        )
         return self._assemble(level, k_N, a_N, shape, data.k)
 
     def refit(
@@ -751,6 +947,7 @@ class _FrontierCandidate(Candidate):
             [x[3] for x in rows],
             (start.E_f, start.A_f, start.alpha_f),
             self.delta,
+            self._floor_bounds(data),
         )
         for (r, _, _, _, k_N, a_N), level in zip(rows, levels, strict=True):
             if level is None:
@@ -775,14 +972,17 @@ def _power_refits(
     W: Sequence[np.ndarray],
     start: tuple[float, float, float],
     delta: float,
+    floor_bounds: tuple[float, float] | None = None,
 ) -> list[_Level | None]:
     """Refit L(C) = E + A·C^−α to several point sets at once, from one start.
 
     The objective is :func:`~scalinglaws.fit.powerlaw.fit_loss_power`'s: Σ w·Huber_δ(r)/δ of
     r = log L − LSE(a − α z, e), z = ln C − ref, minimised for all sets together by the
     batched L-BFGS of :func:`~scalinglaws.fit.optim.minimize_batch` (the sets are padded to
-    one length with zero weights).  Returns one level (or None where the refit failed) per
-    set.
+    one length with zero weights).  With ``floor_bounds`` = (E_lo, E_hi), the sets whose
+    free optimum has E outside are refitted, again as one batch, with E pinned at the bound
+    it crosses (as :func:`~scalinglaws.fit.powerlaw.fit_loss_power` does).  Returns one level
+    (or None where the refit failed) per set.
     """
     from scalinglaws.fit.optim import minimize_batch
 
@@ -820,6 +1020,20 @@ def _power_refits(
         return np.where(bad, np.inf, f), np.where(bad[:, None], 0.0, grad)
 
     res = minimize_batch(fun, x0)
+    if floor_bounds is not None:
+        e_lo, e_hi = (math.log(float(b)) for b in floor_bounds)
+        outside = np.flatnonzero((res.x[:, 2] < e_lo) | (res.x[:, 2] > e_hi))
+        if outside.size:
+            e_pin = np.where(res.x[outside, 2] < e_lo, e_lo, e_hi)
+
+            def pinned(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                f, g = fun(np.column_stack([x, e_pin[rows]]), outside[rows])
+                return f, g[:, :2]
+
+            sub = minimize_batch(pinned, res.x[outside, :2])
+            res.x[outside] = np.column_stack([sub.x, e_pin])
+            res.fun[outside] = sub.fun
+            res.status[outside] = sub.status
     out: list[_Level | None] = []
     for i in range(B):
         if not (bool(res.converged[i]) and np.isfinite(res.fun[i])):
@@ -839,8 +1053,13 @@ class Approach2Candidate(_FrontierCandidate):
     key = "approach2"  # type: ignore[assignment]
     title = "Approach 2 IsoFLOP frontier"  # type: ignore[assignment]
 
-    def __init__(self, delta: float = 1e-3, bin_tolerance: float = 0.2) -> None:
-        super().__init__(delta)
+    def __init__(
+        self,
+        delta: float = 1e-3,
+        bin_tolerance: float = 0.2,
+        e_bounds: tuple[float, float] = (0.5, 0.9),
+    ) -> None:
+        super().__init__(delta, e_bounds)
         self.bin_tolerance = float(bin_tolerance)
 
     def _points(
@@ -943,7 +1162,7 @@ def make_candidates(
         "chinchilla": ChinchillaCandidate(delta),
         "chinchilla-constrained": ChinchillaCandidate(delta, e_bounds),
         "kaplan": KaplanCandidate(delta),
-        "approach2": Approach2Candidate(delta, bin_tolerance),
-        "frontier": FrontierCandidate(delta),
+        "approach2": Approach2Candidate(delta, bin_tolerance, e_bounds),
+        "frontier": FrontierCandidate(delta, e_bounds),
     }
     return {k: built[k] for k in keys}

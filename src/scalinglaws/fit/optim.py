@@ -92,7 +92,26 @@ def minimize_batch(
     ``x`` (len(rows), k) and returns their values (len(rows),) and gradients
     (len(rows), k); +inf marks an undefined point (the line search backs off from it).
     ``x0`` is (S, k).  See the module docstring for the algorithm and stopping tests.
+    Overflow and invalid values inside the iterations are expected where a row wanders onto
+    an undefined region (they are handled as +inf), so they raise no floating-point warning.
     """
+    with np.errstate(all="ignore"):
+        return _minimize_batch(
+            fun, x0, ftol, gtol, f_floor, max_iter, memory, max_step, max_backtracks
+        )
+
+
+def _minimize_batch(
+    fun: BatchFunction,
+    x0: np.ndarray,
+    ftol: float,
+    gtol: float,
+    f_floor: float,
+    max_iter: int,
+    memory: int,
+    max_step: float,
+    max_backtracks: int,
+) -> BatchResult:
     x_out = np.array(x0, dtype=float, copy=True)
     if x_out.ndim != 2:
         raise ValueError(f"x0 must be a 2-D array (problems, parameters), got shape {x_out.shape}")

@@ -52,7 +52,13 @@ from scalinglaws.errors import (
     did_you_mean,
 )
 from scalinglaws.fit import diagnostics as diag
-from scalinglaws.fit.bootstrap import bootstrap_weights, default_jobs, parallel_map, summarize
+from scalinglaws.fit.bootstrap import (
+    DEFAULT_BOOTSTRAP,
+    bootstrap_weights,
+    default_jobs,
+    parallel_map,
+    summarize,
+)
 from scalinglaws.fit.objectives import FORMS, BatchObjective, Loss
 from scalinglaws.fit.optim import BatchResult, minimize_batch, polish
 from scalinglaws.fit.result import Diagnostic, Fit
@@ -417,7 +423,7 @@ class Approach3:
         delta: float = 1e-3,
         tau: float = 0.25,
         init: Any = None,
-        n_bootstrap: int = 0,
+        n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
         budgets: Sequence[float] | str | None = (),
@@ -472,17 +478,9 @@ class Approach3:
         require_identifiable(runs, ("N", "D"), n_params=len(spec.start_names))
         problem = _Problem.build(spec.name, runs.N, runs.D, runs.L, self.loss)
 
-        # 1. every start, one batch
+        # 1. every start, one batch; 2. the best distinct end points polished
         X0 = spec.to_internal(self.starts, problem.mN, problem.mD)
-        res = self._solve(problem, X0, None, self.tol)
-        finite = np.isfinite(res.fun)
-        if not finite.any():
-            raise FitError(
-                f"the objective is not finite at any of the {len(X0)} starts on "
-                f"{runs.source}; check the losses (all must be > 0) or give other starts"
-            )
-        # 2. polish the best distinct end points with scipy
-        theta, value, converged, message = self._polish(problem, res)
+        res, theta, value, converged, message = self.search(problem, X0, runs.source)
         # 3. starts that reached the best
         # absolute floor for near-exact data: residuals of ~1e-6 per point
         floor = 1e-12 * len(problem.L)
@@ -545,6 +543,7 @@ class Approach3:
             converged=converged,
             message=message,
         )
+        fit.extra["data_range"] = runs.ranges()
         fit.extra["residuals"] = residuals.tolist()
         fit.extra["optima"] = self._optima(spec, problem, res, value)
         fit.diagnostics += self._diagnostics(
@@ -567,6 +566,28 @@ class Approach3:
         return fit
 
     # ------------------------------------------------------------------ steps
+    def starts_internal(self, mN: float, mD: float) -> np.ndarray:
+        """The starts in the optimiser's coordinates, centred on mean log N = ``mN`` and
+        mean log D = ``mD``."""
+        return _SPECS[self.law].to_internal(self.starts, mN, mD)
+
+    def search(
+        self, problem: _Problem, X0: np.ndarray, source: str = "the runs"
+    ) -> tuple[BatchResult, np.ndarray, float, bool, str]:
+        """The multi-start search of :meth:`fit` on ``problem`` from the starts ``X0`` (the
+        optimiser's centred coordinates): every start by the batched L-BFGS (relative ftol
+        ``tol``), then the best distinct end points polished (:meth:`_polish`).  Returns
+        (every start's result, θ, objective, converged, message).  The automatic fit's
+        candidates call this, so that they reach the optimum this estimator reaches."""
+        res = self._solve(problem, X0, None, self.tol)
+        if not np.isfinite(res.fun).any():
+            raise FitError(
+                f"the objective is not finite at any of the {len(X0)} starts on "
+                f"{source}; check the losses (all must be > 0) or give other starts"
+            )
+        theta, value, converged, message = self._polish(problem, res)
+        return res, theta, value, converged, message
+
     def _per_token(self, runs: Any) -> float | Callable[[np.ndarray], np.ndarray]:
         """The k of C = k·N·D (the runs' own unless one was given) or the callable f(N)."""
         if self.flops_per_token is None:
@@ -693,6 +714,7 @@ class Approach3:
                 }
                 pred = terms["E"] + terms["A/N^alpha"] + terms["B/D^beta"]
             out += diag.collapsed_terms(terms, pred, float(L.min()))
+            out += diag.floor_above_data(constants["E"], float(L.min()))
             out += diag.at_bound(constants, {"alpha": (0.0, math.inf), "beta": (0.0, math.inf)})
         else:
             out += diag.at_bound(

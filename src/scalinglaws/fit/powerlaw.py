@@ -26,7 +26,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from scalinglaws.errors import FitError, QuantityError, UnknownNameError, did_you_mean
-from scalinglaws.fit.bootstrap import bootstrap_weights, summarize
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights, summarize
 from scalinglaws.fit.result import Diagnostic, Fit
 from scalinglaws.laws.power import PowerLaw
 
@@ -111,6 +111,7 @@ def fit_loss_power(
     delta: float = 1e-3,
     weights: Sequence[float] | np.ndarray | None = None,
     start: LossPowerFit | None = None,
+    floor_bounds: tuple[float, float] | None = None,
 ) -> LossPowerFit:
     """Fit L(x) = E + A·x^(−α) (``offset=True``) or L(x) = A·x^(−α) (``offset=False``).
 
@@ -123,7 +124,10 @@ def fit_loss_power(
     closed-form log-log regression.  ``start`` (an earlier fit, e.g. the point estimate
     inside a bootstrap) is tried first and replaces most of the grid.  ``offset=True`` needs
     at least 4 distinct x (more points than its 3 parameters), ``offset=False`` at least 2;
-    raises :class:`FitError` otherwise.
+    raises :class:`FitError` otherwise.  ``floor_bounds`` = (E_lo, E_hi) keeps the floor
+    inside those values (as the automatic fit's constrained Chinchilla candidate keeps its E):
+    when the free optimum lies outside, E is pinned at the bound it crosses and (A, α)
+    refitted (:func:`_pin_floor`).
     """
     check_objective(objective)
     delta = _check_delta(delta)
@@ -156,12 +160,38 @@ def fit_loss_power(
             a0 = math.log(start.A) - start.alpha * ref
             starts.insert(0, np.array([a0, start.alpha, math.log(start.E)]))
         best_theta, best_f, ok, msg = _minimize(obj, starts)
+        if floor_bounds is not None:
+            e_lo, e_hi = (math.log(float(b)) for b in floor_bounds)
+            if not e_lo <= best_theta[2] <= e_hi:
+                e_pin = e_lo if best_theta[2] < e_lo else e_hi
+                best_theta, best_f, ok, msg = _pin_floor(obj, best_theta, starts, e_pin)
     a, alpha = float(best_theta[0]), float(best_theta[1])
+    log_a = a + alpha * ref
+    if not log_a < 709.0 or (offset and not best_theta[2] < 709.0):
+        raise FitError(
+            f"the power-law fit ran off (log A = {log_a:.4g}, alpha = {alpha:.3g}): the losses "
+            "show no power-law decrease in x"
+        )
     E = float(math.exp(best_theta[2])) if offset else 0.0
-    A = float(math.exp(a + alpha * ref))
+    A = float(math.exp(log_a))
     return LossPowerFit(
         E=E, A=A, alpha=alpha, objective=best_f, converged=ok, message=msg, offset=offset
     )
+
+
+def _pin_floor(
+    obj: Any, theta: np.ndarray, starts: list[np.ndarray], e_pin: float
+) -> tuple[np.ndarray, float, bool, str]:
+    """Refit (log A, α) with log E held at ``e_pin`` (the floor's bound), from the free
+    optimum ``theta`` and the grid's ``starts``; returns what :func:`_minimize` returns, in
+    the three coordinates."""
+
+    def pinned(t: np.ndarray) -> tuple[float, np.ndarray]:
+        f, g = obj(np.array([t[0], t[1], e_pin]))
+        return f, g[:2]
+
+    t, f, ok, msg = _minimize(pinned, [theta[:2], *(s[:2] for s in starts)])
+    return np.array([t[0], t[1], e_pin]), f, ok, msg + f"; floor held at its bound {e_pin:.4g}"
 
 
 def check_objective(objective: str) -> str:
@@ -477,7 +507,7 @@ class PowerLawFit:
         objective: str = "huber",
         delta: float = 1e-3,
         frontier: bool = False,
-        n_bootstrap: int = 0,
+        n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
         budgets: Sequence[float] | None = (),
@@ -535,6 +565,7 @@ class PowerLawFit:
         )
         with np.errstate(all="ignore"):
             fit.extra["residuals"] = (np.log(L) - np.log(law(**{var: x}))).tolist()
+        fit.extra["data_range"] = runs.ranges()
         fit.extra["rows"] = np.flatnonzero(used).tolist()
         fit.diagnostics += self._diagnostics(runs, used, law, x)
         if self.n_bootstrap:

@@ -152,6 +152,7 @@ class Law:
 # imported on first use of their name (e.g. reading back a saved automatic fit).
 _LAZY_MODULES = {
     "ensemble": "scalinglaws.fit.candidates",
+    "auto-ensemble": "scalinglaws.fit.candidates",
     "frontier-shape": "scalinglaws.fit.candidates",
 }
 
