@@ -276,12 +276,18 @@ def test_fit_approach_auto_prints_candidates_and_round_trips(isoflop_csv, tmp_pa
         capsys,
     )
     assert code == 0, err
-    assert "candidates (nested backtest, weights)" in out
+    assert "candidates (nested backtest; weights at the data and at 10x" in out
     for key in ("chinchilla-constrained", "kaplan", "approach2", "frontier"):
         assert key in out
     assert "N_opt@1e+23" in out
     fit = Fit.from_json(out_json.read_text())
     assert fit.approach == "auto"
+    # without --bootstrap the command line draws what the API draws by default
+    from scalinglaws.fit.auto import AutoFit
+    from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP
+
+    assert fit.extra["auto"]["bootstrap"]["replicates"] == AutoFit().n_bootstrap
+    assert AutoFit().n_bootstrap == DEFAULT_BOOTSTRAP == 100
     weights = [v for k, v in fit.params.items() if k.startswith("w[")]
     assert len(weights) == 5 and abs(sum(weights) - 1) < 1e-9
     # the saved ensemble predicts the exact law it was fitted to
@@ -611,3 +617,54 @@ def test_allocate_from_an_auto_fit_uses_its_optimum(isoflop_csv, tmp_path, capsy
 def test_allocate_level_needs_a_budget(isoflop_csv, capsys):
     code, _, err = run(["allocate", "--params", "70B", "--level", "0.8"], capsys)
     assert code == 2 and "--level applies to a saved fit" in one_error(err)
+
+
+def test_one_bootstrap_default_for_the_command_line_and_the_api(grid_csv, tmp_path, capsys):
+    """Every estimator draws DEFAULT_BOOTSTRAP replicates unless told otherwise, and `fit`
+    without --bootstrap does the same; --bootstrap 0 turns the intervals off."""
+    from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP
+    from scalinglaws.fit.envelope import Approach1
+    from scalinglaws.fit.isoflop import Approach2
+    from scalinglaws.fit.parametric import Approach3
+    from scalinglaws.fit.powerlaw import PowerLawFit
+
+    for cls in (Approach1, Approach2, Approach3, PowerLawFit):
+        assert cls().n_bootstrap == DEFAULT_BOOTSTRAP, cls
+    out_json = tmp_path / "fit.json"
+    code, out, err = run(["fit", grid_csv, "--columns", COLUMNS, "--json", out_json], capsys)
+    assert code == 0, err
+    assert f"bootstrap: {DEFAULT_BOOTSTRAP} replicates" in out
+    fit = Fit.from_json(out_json.read_text())
+    assert len(fit.extra["bootstrap_params"]["alpha"]) == DEFAULT_BOOTSTRAP
+    code, out, err = run(["fit", grid_csv, "--columns", COLUMNS, "--bootstrap", "0"], capsys)
+    assert code == 0 and "no standard errors" in out
+
+
+def test_predict_says_how_far_beyond_the_data_each_request_lies(isoflop_csv, tmp_path, capsys):
+    """A saved fit records its data's range: predict --fit gives C over the largest C of the
+    runs for every row, and for an automatic fit how far its nested backtest checked."""
+    cols = ["--columns", "N=params,C=flops,L=loss"]
+    std_json, auto_json = tmp_path / "std.json", tmp_path / "auto.json"
+    code, _, err = run(["fit", isoflop_csv, *cols, "--bootstrap", "0", "--json", std_json], capsys)
+    assert code == 0, err
+    code, out, err = run(
+        ["predict", "--fit", std_json, "--params", "1B,30B", "--tokens", "10B,3.3T"], capsys
+    )
+    assert code == 0, err
+    assert "beyond data" in out and "inside" in out
+    assert "594x" in out  # 6 * 30e9 * 3.3e12 / 1e21
+    assert "nothing in this fit measured its error that far out" in " ".join(out.split())
+    code, _, err = run(
+        ["fit", isoflop_csv, *cols, "--approach", "auto", "--candidates", "chinchilla,frontier",
+         "--bootstrap", "10", "--json", auto_json],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = run(
+        ["predict", "--fit", auto_json, "--params", "30B", "--tokens", "3.3T", "--json"], capsys
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["rows"][0]["beyond_data"] == pytest.approx(594, rel=1e-3)
+    assert "nested backtest checked extrapolation up to" in record["beyond_data"]
+    assert "rather than measure it" in record["beyond_data"]

@@ -73,7 +73,7 @@ def fit3(runs):
 
 @pytest.fixture(scope="module")
 def fit1(curves):
-    return Approach1(n_grid=200, budgets=[1e21]).fit(curves)
+    return Approach1(n_grid=200, budgets=[1e21], n_bootstrap=0).fit(curves)
 
 
 def data_lines(ax):
@@ -332,7 +332,7 @@ def test_bootstrap_histograms(fit3, fit2):
     fig2 = plots.plot_bootstrap(fit2)  # Approach 2 stores E, A, alpha of L*(C)
     assert [ax.get_title().split(":")[0] for ax in fig2.axes] == ["alpha"]
     with pytest.raises(DataError, match="n_bootstrap"):
-        plots.plot_bootstrap(Approach2().fit(load_runs(sweep_frame())))
+        plots.plot_bootstrap(Approach2(n_bootstrap=0).fit(load_runs(sweep_frame())))
 
 
 def test_backtest_figure(runs):

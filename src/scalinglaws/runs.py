@@ -248,6 +248,14 @@ class Runs:
         parts += [f"{k} = {v} (derived)" for k, v in self.derived.items()]
         return ", ".join(parts)
 
+    def ranges(self) -> dict[str, list[float]]:
+        """[min, max] of N, D, C and L over the rows: what a fit saw, so that a saved fit can
+        say how far beyond its data a request lies (``Fit.extra["data_range"]``)."""
+        return {
+            name: [float(self.df[name].min()), float(self.df[name].max())]
+            for name in ("N", "D", "C", "L")
+        }
+
     def describe(self) -> dict[str, Any]:
         """What went into a fit, for ``Fit.data``: source, rows, runs, mapping, convention,
         filters."""

@@ -198,6 +198,10 @@ def _allocate(
             for x in ("N", "D", "L"):
                 r[f"{x}_low"] = float(band[f"{x}_opt_low"][i])
                 r[f"{x}_high"] = float(band[f"{x}_opt_high"][i])
+    beyond = _beyond(src.target, np.array([r["C"] for r in rows]))
+    if beyond is not None:
+        for r, f in zip(rows, beyond["factor"], strict=True):
+            r["beyond_data"] = float(f)
     if as_json:
         out = {
             "source": src.label,
@@ -209,10 +213,18 @@ def _allocate(
         }
         if band is not None:
             out |= {"level": band["level"], "interval": band["words"]}
+        if beyond is not None:
+            out |= {"beyond_data": beyond["words"]}
         emit_json(out)
         return
     no_loss = any(not math.isfinite(r["L"]) for r in rows)
     caption = src.caption + f"  Method: {result.method}; C = {k:g}·N·D."
+    if beyond is not None:
+        caption += (
+            "  Beyond data: "
+            + ", ".join(f"{_c(r['C'])} is {_factor(r['beyond_data'])}" for r in rows)
+            + f" ({beyond['words']})."
+        )
     if no_loss:
         caption += "  L* — : the source publishes no loss law."
     heads = ["C (FLOPs)", "N* (params)", "D* (tokens)", "tokens/param", "L* (nats/token)"]
@@ -421,6 +433,10 @@ def _predict(
     if band is not None:
         for i, r in enumerate(rows):
             r["L_low"], r["L_high"] = float(band["low"][i]), float(band["high"][i])
+    beyond = _beyond(src.target, v.get("C"))
+    if beyond is not None:
+        for r, f in zip(rows, beyond["factor"], strict=True):
+            r["beyond_data"] = float(f)
     if as_json:
         out = {
             "source": src.label,
@@ -431,16 +447,21 @@ def _predict(
         }
         if band is not None:
             out |= {"level": band["level"], "interval": band["words"]}
+        if beyond is not None:
+            out |= {"beyond_data": beyond["words"]}
         emit_json(out)
         return
     heads = {"C": "C (FLOPs)", "N": "N (params)", "D": "D (tokens)", "S": "S (steps)"}
     fmt = {"C": _c, "N": _q, "D": _q, "S": _q}
     extra_heads = [] if band is None else [f"{100 * band['level']:g}% interval"]
+    if beyond is not None:
+        extra_heads.append("beyond data")
     print_table(
         [
             [fmt[x](r[x]) for x in cols]
             + [_l(r["L"])]
             + ([] if band is None else [f"[{_l(r['L_low'])}, {_l(r['L_high'])}]"])
+            + ([] if beyond is None else [_factor(r["beyond_data"])])
             for r in rows
         ],
         [heads[x] for x in cols] + ["L (nats/token)"] + extra_heads,
@@ -448,8 +469,46 @@ def _predict(
         caption=src.caption
         + note
         + (f"  C = {k:g}·N·D." if "C" in cols else "")
-        + ("" if band is None else f"  Interval: {band['words']}."),
+        + ("" if band is None else f"  Interval: {band['words']}.")
+        + ("" if beyond is None else f"  Beyond data: {beyond['words']}."),
     )
+
+
+def _factor(f: float) -> str:
+    """A request's C over the data's largest C, as a reader wants it: 'inside' or '17.2x'."""
+    return "inside" if f <= 1 + 1e-9 else f"{f:.3g}x"
+
+
+def _beyond(target: Any, C: np.ndarray | None) -> dict[str, Any] | None:
+    """How far beyond a saved fit's data each request lies: C / C_max per row and a sentence
+    (for an automatic fit, how far its nested backtest checked).  None for a preset, a
+    request without C, or a fit that did not record its data's range."""
+    from scalinglaws.fit.result import Fit
+
+    if C is None or not isinstance(target, Fit):
+        return None
+    factor = target.beyond_data(C)
+    if factor is None:
+        return None
+    c_max = float(target.extra["data_range"]["C"][1])
+    words = f"C over the largest C of the fit's runs ({c_max:.3g} FLOPs)"
+    if target.approach == "auto":
+        from scalinglaws.fit.auto import AutoFitResult
+
+        reach = AutoFitResult.from_fit(target).nested.reach
+        if math.isfinite(reach):
+            checked = math.exp(reach)
+            words += f"; its nested backtest checked extrapolation up to {checked:.3g}x"
+            if float(np.max(factor)) > checked:
+                words += (
+                    ", so the intervals of the rows beyond that extend its measured error "
+                    "growth (a + b*d^2) rather than measure it"
+                )
+        else:
+            words += "; its nested backtest checked no extrapolation"
+    elif float(np.max(factor)) > 1:
+        words += "; nothing in this fit measured its error that far out (fit --approach auto does)"
+    return {"factor": np.atleast_1d(np.asarray(factor, dtype=float)), "words": words}
 
 
 def _fit_band(

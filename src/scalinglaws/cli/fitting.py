@@ -35,6 +35,7 @@ from scalinglaws.errors import (
     UnknownNameError,
     did_you_mean,
 )
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP
 
 # approach -> (module, class); imported lazily so `scalinglaws --help` stays fast.
 APPROACHES: dict[str, tuple[str, str]] = {
@@ -211,7 +212,7 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 default=None,
                 help="Approach power: fit only the lower envelope of (x, L), as Kaplan et al. do.",
             ),
-            bootstrap_option(default=0),
+            bootstrap_option(default=None, default_text=f"default {DEFAULT_BOOTSTRAP}; 0 for none"),
             seed_option(),
         ],
     )

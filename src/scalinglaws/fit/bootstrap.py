@@ -18,6 +18,10 @@ import numpy as np
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: Bootstrap replicates every estimator draws unless told otherwise, from Python and from the
+#: command line alike: intervals are on by default (0 turns them off).
+DEFAULT_BOOTSTRAP = 100
+
 
 def bootstrap_weights(
     groups: Sequence[Any] | np.ndarray | None, n_points: int, n_boot: int, seed: int

@@ -12,6 +12,11 @@ E_COLLAPSED               warning   the irreducible loss E went to ~0 (below 5% 
                                     smallest observed loss): the data show no floor, and the
                                     law's extrapolation to large budgets is unreliable
                                     (:func:`collapsed_terms`)
+E_ABOVE_DATA              warning   the irreducible loss E lies above the lowest observed
+                                    loss: the law says some runs beat the floor, and it
+                                    predicts larger runs no better than E (a fit to data
+                                    whose curvature is local, not a floor; Porian et al.
+                                    2024's set-ups show it) (:func:`floor_above_data`)
 TERM_VANISHED             warning   a term of the law (A/N^α or B/D^β) is below 0.1% of the
                                     predicted loss at every run: its constants are not
                                     identified by these data (:func:`collapsed_terms`)
@@ -121,6 +126,23 @@ def collapsed_terms(
                 )
             )
     return out
+
+
+def floor_above_data(E: float, L_min: float) -> list[Diagnostic]:
+    """``E_ABOVE_DATA`` when the fitted floor E exceeds the lowest observed loss ``L_min``."""
+    if not (math.isfinite(E) and E > L_min):
+        return []
+    return [
+        Diagnostic(
+            "E_ABOVE_DATA",
+            "warning",
+            f"the irreducible loss E = {E:.4g} lies above the lowest observed loss "
+            f"{L_min:.4g} ({100 * (E / L_min - 1):.1f}% higher): the law says those runs beat "
+            "the floor, and it predicts no larger run below E; the curvature it fitted is "
+            "local, not a floor (fit --approach auto bounds E below the lowest loss)",
+            {"E": E, "L_min": L_min},
+        )
+    ]
 
 
 def at_bound(

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.errors import DataError, FitError, QuantityError
-from scalinglaws.fit.bootstrap import bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
 from scalinglaws.fit.powerlaw import (
     LossPowerFit,
     _check_delta,
@@ -159,7 +159,7 @@ class Approach1:
         loss_offset: bool = True,
         objective: str = "huber",
         delta: float = 1e-3,
-        n_bootstrap: int = 0,
+        n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
         budgets: Sequence[float] | None = (),
@@ -269,6 +269,7 @@ class Approach1:
         with np.errstate(all="ignore"):
             fit.extra["residuals"] = (np.log(L_env[used]) - np.log(law(C=C_grid[used]))).tolist()
         ids = np.asarray(curves.run_ids, dtype=object)
+        fit.extra["data_range"] = runs.ranges()
         fit.extra["envelope"] = {
             "C": C_grid.tolist(),
             "N": N_env.tolist(),

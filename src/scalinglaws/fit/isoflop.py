@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.errors import FitError, QuantityError, UnknownNameError, did_you_mean
-from scalinglaws.fit.bootstrap import bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
 from scalinglaws.fit.powerlaw import (
     LossPowerFit,
     _check_delta,
@@ -259,7 +259,7 @@ class Approach2:
         loss_offset: bool = True,
         objective: str = "huber",
         delta: float = 1e-3,
-        n_bootstrap: int = 0,
+        n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
         budgets: Sequence[float] | None = (),
@@ -472,6 +472,7 @@ class Approach2:
             fit.extra["residuals"] = (
                 np.log([p["L_opt"] for p in used]) - np.log(law(C=Cs))
             ).tolist()
+        fit.extra["data_range"] = runs.ranges()
         fit.extra["profiles"] = profiles
         fit.extra["skipped_budgets"] = skipped
         if self.n_bootstrap:

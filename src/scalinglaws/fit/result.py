@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from scalinglaws.errors import DataError, ScalingLawsError, output_error
 from scalinglaws.laws.base import Law, law_from_dict
 
@@ -105,6 +107,15 @@ class Fit:
             except ValueError:  # a replicate outside the law's domain is skipped
                 continue
         return out
+
+    def beyond_data(self, C: Any) -> np.ndarray | None:
+        """C / C_max: how many times the largest training compute of the fit's data a
+        request at budget ``C`` lies (below 1: inside the data's range).  None for a fit
+        that did not record its data's range (``extra["data_range"]``)."""
+        rng = (self.extra or {}).get("data_range") or {}
+        if "C" not in rng:
+            return None
+        return np.asarray(C, dtype=float) / float(rng["C"][1])
 
     def diagnostic_codes(self) -> list[str]:
         return [d.code for d in self.diagnostics]
