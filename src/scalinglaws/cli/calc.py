@@ -433,7 +433,7 @@ def _predict(
     if band is not None:
         for i, r in enumerate(rows):
             r["L_low"], r["L_high"] = float(band["low"][i]), float(band["high"][i])
-    beyond = _beyond(src.target, v.get("C"))
+    beyond = _beyond(src.target, v.get("C"), v.get("N") if "C" not in given else None, v.get("D"))
     if beyond is not None:
         for r, f in zip(rows, beyond["factor"], strict=True):
             r["beyond_data"] = float(f)
@@ -479,19 +479,29 @@ def _factor(f: float) -> str:
     return "inside" if f <= 1 + 1e-9 else f"{f:.3g}x"
 
 
-def _beyond(target: Any, C: np.ndarray | None) -> dict[str, Any] | None:
+def _beyond(
+    target: Any, C: np.ndarray | None, N: np.ndarray | None = None, D: np.ndarray | None = None
+) -> dict[str, Any] | None:
     """How far beyond a saved fit's data each request lies: C / C_max per row and a sentence
-    (for an automatic fit, how far its nested backtest checked).  None for a preset, a
-    request without C, or a fit that did not record its data's range."""
+    (for an automatic fit, how far its nested backtest checked).  A request given as (N, D)
+    to an automatic fit is placed by the fit's own C = k·N·D, as its weights and intervals
+    are.  None for a preset, a request without C, or a fit that did not record its data's
+    range."""
     from scalinglaws.fit.result import Fit
 
     if C is None or not isinstance(target, Fit):
         return None
+    own_k = None
+    if target.approach == "auto" and N is not None and D is not None:
+        own_k = float(getattr(target.law, "k", 6.0))
+        C = own_k * np.asarray(N) * np.asarray(D)
     factor = target.beyond_data(C)
     if factor is None:
         return None
     c_max = float(target.extra["data_range"]["C"][1])
     words = f"C over the largest C of the fit's runs ({c_max:.3g} FLOPs)"
+    if own_k is not None:
+        words += f", C = {own_k:.4g}·N·D as in those runs"
     if target.approach == "auto":
         from scalinglaws.fit.auto import AutoFitResult
 

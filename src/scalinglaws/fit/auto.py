@@ -269,7 +269,7 @@ class AutoFit:
         nested = nested_backtest(
             data, self.fit_members, self.keys, self.cut_quantiles, self.bin_tolerance, self.n_jobs
         )
-        replicates, n_failed = self._bootstrap(data, members)
+        replicates = self._bootstrap(data, members)
         l_min = float(data.L.min())
         record = {
             "version": RECORD_VERSION,
@@ -281,7 +281,7 @@ class AutoFit:
             "replicates": {
                 k: [None if r is None else r.params for r in reps] for k, reps in replicates.items()
             },
-            "bootstrap": {"replicates": self.n_bootstrap, "failed": n_failed, "seed": self.seed},
+            "bootstrap": {"replicates": self.n_bootstrap, "seed": self.seed},
             "runs": {"N": data.N.tolist(), "D": data.D.tolist(), "L": data.L.tolist()},
             "C_range": [float(data.C.min()), float(data.C.max())],
             "N_range": [float(data.N.min()), float(data.N.max())],
@@ -317,16 +317,6 @@ class AutoFit:
         diagnostics += fit.diagnostics
         diagnostics += _budget_diagnostics(data, self.bin_tolerance)
         diagnostics += _curvature_diagnostics(data)
-        if n_failed:
-            diagnostics.append(
-                Diagnostic(
-                    "BOOTSTRAP_FAILURES",
-                    "warning" if n_failed > 0.05 * self.n_bootstrap else "info",
-                    f"{n_failed} of {self.n_bootstrap} bootstrap replicates could not refit "
-                    "every candidate and were left out of the intervals",
-                    {"failed": n_failed, "replicates": self.n_bootstrap},
-                )
-            )
         fit.diagnostics = diagnostics
         return fit
 
@@ -364,14 +354,12 @@ class AutoFit:
                 failures[key] = str(exc)
         return laws, failures
 
-    def _bootstrap(
-        self, data: FitData, members: dict[str, Law]
-    ) -> tuple[dict[str, list[Law | None]], int]:
+    def _bootstrap(self, data: FitData, members: dict[str, Law]) -> dict[str, list[Law | None]]:
         """Refit every fitted candidate to the same ``n_bootstrap`` resamplings of whole
-        runs (seeded); returns the replicate laws per candidate and how many replicates
-        failed for at least one of them (those are dropped for all)."""
+        runs (seeded); returns the replicate laws per candidate, None where a refit failed
+        (:meth:`AutoFitResult.replicate_laws` decides which replicates are usable)."""
         if not self.n_bootstrap:
-            return {}, 0
+            return {}
         W = bootstrap_weights(data.run_id, len(data), self.n_bootstrap, self.seed)
         out: dict[str, list[Law | None]] = {}
         shapes: list[ChinchillaLaw | None] = []
@@ -385,12 +373,7 @@ class AutoFit:
                 continue
             cand: Candidate = self.candidates[key]
             out[key] = cand.refit(data, W, law, shapes)
-        ok = np.ones(self.n_bootstrap, dtype=bool)
-        for reps in out.values():
-            ok &= np.array([r is not None for r in reps])
-        for key in out:  # a replicate counts only when every candidate refitted
-            out[key] = [r if ok[i] else None for i, r in enumerate(out[key])]
-        return out, int((~ok).sum())
+        return out
 
 
 def check_settings(settings: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -488,28 +471,34 @@ class AutoFitResult(Fit):
         return IntervalModel(**self._auto["interval"])
 
     def replicate_laws(self) -> list[Law]:
-        """The weighted law of every bootstrap replicate in which every candidate refitted
-        (the same weighting, the replicate's members)."""
+        """The weighted law of every usable bootstrap replicate: the same weighting, the
+        replicate's members.  A replicate is usable when every candidate that can carry
+        weight -- one the default weights, or one the nested backtest scored -- refitted;
+        a candidate that never carries weight keeps its point estimate there."""
         if "replicates" in self._cache:
             return self._cache["replicates"]
         law = self.law
         assert isinstance(law, AutoEnsembleLaw)
         reps = self._auto.get("replicates") or {}
+        weighted = [
+            p > 0 or lab in law.growth for lab, p in zip(law.labels, law.prior, strict=True)
+        ]
         out: list[Law] = []
-        if reps and all(lab in reps for lab in law.labels):
-            n = min(len(reps[lab]) for lab in law.labels)
-            for i in range(n):
-                rows = [reps[lab][i] for lab in law.labels]
-                if any(r is None for r in rows):
-                    continue
-                try:
-                    members = [
-                        type(m)(**{**_fields(m), **{k: float(v) for k, v in r.items()}})
-                        for m, r in zip(law.members, rows, strict=True)
-                    ]
-                except (ValueError, ArithmeticError, TypeError):
-                    continue
-                out.append(law.with_members(members))
+        n = min((len(reps.get(lab) or []) for lab in law.labels), default=0)
+        for i in range(n):
+            rows = [reps[lab][i] for lab in law.labels]
+            if any(r is None and w for r, w in zip(rows, weighted, strict=True)):
+                continue
+            try:
+                members = [
+                    m
+                    if r is None
+                    else type(m)(**{**_fields(m), **{k: float(v) for k, v in r.items()}})
+                    for m, r in zip(law.members, rows, strict=True)
+                ]
+            except (ValueError, ArithmeticError, TypeError):
+                continue
+            out.append(law.with_members(members))
         self._cache["replicates"] = out
         return out
 
@@ -616,6 +605,7 @@ class AutoFitResult(Fit):
         diagnostics += _failure_diagnostics(scores)
         diagnostics += _standard_diagnostics(members, rec["L_min"])
         diagnostics += _thin_diagnostics(out)
+        diagnostics += _bootstrap_diagnostics(out)
         probes = list(budgets) or [10.0 * float(rec["C_range"][1])]
         diagnostics += out.request_diagnostics(probes, probe=not budgets)
         out.diagnostics = diagnostics
@@ -666,8 +656,9 @@ class AutoFitResult(Fit):
                 ) + f"{sc['status']}: {sc['reason']}"
         b = rec["bootstrap"]
         if b["replicates"]:
+            failed = b["replicates"] - len(self.replicate_laws())
             words["bootstrap"] = f"{b['replicates']} replicates (whole runs resampled, seed " + (
-                f"{b['seed']}), {b['failed']} failed" if b["failed"] else f"{b['seed']})"
+                f"{b['seed']}), {failed} unusable" if failed else f"{b['seed']})"
             )
         words["intervals"] = INTERVAL_METHOD
         return words
@@ -973,7 +964,7 @@ class AutoFitResult(Fit):
         return "\n".join(lines)
 
 
-_EVIDENCE_CODES = {"FINAL_CHECKPOINTS", "FEW_BUDGETS", "NO_CURVATURE", "BOOTSTRAP_FAILURES"}
+_EVIDENCE_CODES = {"FINAL_CHECKPOINTS", "FEW_BUDGETS", "NO_CURVATURE"}
 
 
 def _normal_quantiles(m: int = 200) -> np.ndarray:
@@ -1359,6 +1350,24 @@ def _why(fit: AutoFitResult) -> list[Diagnostic]:
                 "weights_far": {k: s["weight_far"] for k, s in scores.items()},
                 "rms_1": {k: s["rms_1"] for k, s in ok.items()},
             },
+        )
+    ]
+
+
+def _bootstrap_diagnostics(fit: AutoFitResult) -> list[Diagnostic]:
+    """BOOTSTRAP_FAILURES: replicates in which a candidate that can carry weight could not be
+    refitted are left out of the intervals."""
+    n = int(fit._auto["bootstrap"]["replicates"])
+    failed = n - len(fit.replicate_laws()) if n else 0
+    if not failed:
+        return []
+    return [
+        Diagnostic(
+            "BOOTSTRAP_FAILURES",
+            "warning" if failed > 0.05 * n else "info",
+            f"{failed} of {n} bootstrap replicates could not refit every candidate that carries "
+            "weight and were left out of the intervals",
+            {"failed": failed, "replicates": n},
         )
     ]
 
