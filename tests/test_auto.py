@@ -328,6 +328,12 @@ def test_settings_recombine_the_same_evidence(synthetic_backtest):
     np.testing.assert_allclose(equal.law(N=N, D=D), geo, rtol=1e-9)
     assert equal.extra["auto"]["settings"]["default"] == "equal"
     assert fit.extra["auto"]["settings"]["default"] == "standard"  # the original is untouched
+    # a backtest rescored with the same settings is the same backtest
+    res = synthetic_backtest[1]
+    again = res.rescored(same)
+    for col in ("L_pred", "low", "high", "rel_error_standard"):
+        np.testing.assert_allclose(again.table[col], res.table[col], rtol=1e-12)
+    assert again.cut == res.cut and again.n_test_runs == res.n_test_runs
 
 
 def test_a_degenerate_standard_fit_hands_the_default_to_the_constrained_one():

@@ -46,6 +46,7 @@ compute cut, and compares it with the standard recipe on the same held-out runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -1133,20 +1134,7 @@ class AutoBacktestResult(BacktestResult):
         for col in ("L_standard", "rel_error_standard"):
             if col in self.table.columns:
                 table[col] = self.table[col].to_numpy()
-        return AutoBacktestResult(
-            fit=fit,
-            cut=self.cut,
-            cut_quantile=self.cut_quantile,
-            kind=self.kind,
-            table=table,
-            level=self.level,
-            interval_method=self.interval_method,
-            n_train_runs=self.n_train_runs,
-            n_train_rows=self.n_train_rows,
-            n_test_runs=self.n_test_runs,
-            notes=self.notes,
-            standard=self.standard,
-        )
+        return dataclasses.replace(self, fit=fit, table=table)
 
 
 def _score_table(fit: AutoFitResult, held: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -1261,8 +1249,6 @@ def auto_backtest(
 
 # ============================================================================ helpers
 def _fields(law: Law) -> dict[str, Any]:
-    import dataclasses
-
     return {f.name: getattr(law, f.name) for f in dataclasses.fields(law)}  # type: ignore[arg-type]
 
 
