@@ -457,3 +457,27 @@ def test_report_seed_is_named(tmp_path, capsys, runs_df):
     runs_df.to_csv(path, index=False)
     msg = one_error(*run(["report", path, "-o", tmp_path / "r", "--seed", "-1"], capsys)[::2])
     assert msg == "error: --seed must be a whole number >= 0, got -1"
+
+
+def test_a_foreign_warning_is_shown_once_and_the_command_ends(tmp_path):
+    """Issue 11, item 1: a numpy RuntimeWarning inside `fit` (a run at N = 1e308 overflows
+    the arithmetic) used to loop forever -- showing a warning inside catch_warnings(record=True)
+    records it again.  Run in a subprocess with a time limit so that a regression fails
+    instead of eating the machine's memory."""
+    import subprocess
+    import sys
+
+    rows = ["N,D,loss"] + [
+        f"{n:g},{d:g},{1.7 + 400 / n**0.34 + 400 / d**0.28:.5f}"
+        for n in (1e6, 3e6, 1e7, 3e7, 1e8)
+        for d in (1e8, 1e9, 1e10)
+    ]
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join([*rows, "1e308,1e9,2.5"]) + "\n")
+    code = (
+        "import sys; from scalinglaws.cli import main; "
+        f"sys.exit(main(['fit', {str(path)!r}, '--bootstrap', '0']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 2), done.stderr
+    assert done.stderr.count("RuntimeWarning: overflow encountered in multiply") <= 2

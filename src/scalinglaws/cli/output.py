@@ -64,13 +64,19 @@ def reported_warnings() -> Iterator[None]:
 
     from scalinglaws.errors import ScalingLawsWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScalingLawsWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if isinstance(w.message, ScalingLawsWarning):
-                    click.echo(f"warning: {w.message}", err=True)
-                else:
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    seen: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScalingLawsWarning)
+            try:
+                yield
+            finally:
+                seen = list(caught)
+    finally:
+        # shown only after catch_warnings has put the real showwarning back: inside it, showing
+        # a warning records it again, and a loop over the records would never end
+        for w in seen:
+            if isinstance(w.message, ScalingLawsWarning):
+                click.echo(f"warning: {w.message}", err=True)
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
