@@ -162,12 +162,7 @@ class EnsembleLaw(Law):
             )
         if any(not math.isfinite(w) or w < 0 for w in weights) or not sum(weights) > 0:
             raise DomainError(f"ensemble weights must be >= 0 with a positive sum, got {weights}")
-        for m in members:
-            if tuple(m.variables) != ("N", "D"):
-                raise DomainError(
-                    f"ensemble members must be laws of N and D, got '{m.name}' of "
-                    f"{', '.join(m.variables)}"
-                )
+        _check_members(members)
         total = sum(weights)
         labels = tuple(self.labels) or tuple(m.name for m in members)
         if len(labels) != len(members):
@@ -271,12 +266,7 @@ class AutoEnsembleLaw(Law):
             raise DomainError(
                 f"auto-ensemble prior weights must be >= 0 with a positive sum, got {prior}"
             )
-        for m in members:
-            if tuple(m.variables) != ("N", "D"):
-                raise DomainError(
-                    f"ensemble members must be laws of N and D, got '{m.name}' of "
-                    f"{', '.join(m.variables)}"
-                )
+        _check_members(members)
         lam, c_max, k = float(self.lam), float(self.C_max), float(self.k)
         span, trim = float(self.span), float(self.trim)
         if not (
@@ -386,6 +376,16 @@ class AutoEnsembleLaw(Law):
         if data.get("trim") is None:
             data["trim"] = math.inf
         return cls(**data)
+
+
+def _check_members(members: Sequence[Law]) -> None:
+    """An ensemble's members must all be laws of (N, D)."""
+    for m in members:
+        if tuple(m.variables) != ("N", "D"):
+            raise DomainError(
+                f"ensemble members must be laws of N and D, got '{m.name}' of "
+                f"{', '.join(m.variables)}"
+            )
 
 
 def _chinchilla_log(law: ChinchillaLaw, N: np.ndarray, D: np.ndarray) -> np.ndarray:
