@@ -276,7 +276,6 @@ class AutoFit:
             "version": RECORD_VERSION,
             "keys": list(self.keys),
             "titles": {k: self.candidates[k].title for k in self.keys},
-            "members": {k: m.to_dict() for k, m in members.items()},
             "failures": dict(failures),
             "nested": nested.to_dict(),
             "replicates": {
@@ -285,8 +284,6 @@ class AutoFit:
             "bootstrap": {"replicates": self.n_bootstrap, "seed": self.seed},
             "runs": {"N": data.N.tolist(), "D": data.D.tolist(), "L": data.L.tolist()},
             "C_range": [float(data.C.min()), float(data.C.max())],
-            "N_range": [float(data.N.min()), float(data.N.max())],
-            "D_range": [float(data.D.min()), float(data.D.max())],
             "L_min": l_min,
             "k": data.k,
             "cut_quantiles": list(self.cut_quantiles),
@@ -303,6 +300,7 @@ class AutoFit:
             message="",
         )
         fit.extra["auto"] = record
+        fit.extra["candidates"] = {k: m.to_dict() for k, m in members.items()}
         fit.extra["data_range"] = runs.ranges()
         fit = fit._combined(self.budgets)
         diagnostics: list[Diagnostic] = []
@@ -438,7 +436,11 @@ class AutoFitResult(Fit):
                 "(approach 'auto')"
             )
         rec = fit.extra.get("auto")
-        if not isinstance(rec, dict) or rec.get("version") != RECORD_VERSION:
+        if (
+            not isinstance(rec, dict)
+            or rec.get("version") != RECORD_VERSION
+            or not isinstance(fit.extra.get("candidates"), dict)
+        ):
             raise DataError(
                 "this fit says approach 'auto' but lacks the evidence record (extra['auto'], "
                 f"version {RECORD_VERSION}) that this version of AutoFit writes; fit again with "
@@ -463,7 +465,9 @@ class AutoFitResult(Fit):
     def members(self) -> dict[str, Law]:
         """Every fitted candidate (key -> law)."""
         if "members" not in self._cache:
-            self._cache["members"] = {k: law_from_dict(d) for k, d in self._auto["members"].items()}
+            self._cache["members"] = {
+                k: law_from_dict(d) for k, d in self.extra["candidates"].items()
+            }
         return self._cache["members"]
 
     @property
@@ -589,7 +593,6 @@ class AutoFitResult(Fit):
                     "combined_errors": [None if not np.isfinite(x) else float(x) for x in combined],
                 },
                 "residuals": residuals.tolist(),
-                "candidates": {k: m.to_dict() for k, m in members.items()},
             },
         )
         out.method = out._method_words()
