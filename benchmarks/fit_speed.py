@@ -140,7 +140,7 @@ def main() -> int:
     for label, t in boot.items():
         print(f"  speed-up ({label}):{'':<2}{ref_boot / t:8.0f}x")
     # the same first 20 replicates (bootstrap_weights draws replicates in order)
-    ours_alpha = np.array(bfit.extra["bootstrap_params"]["alpha"][:REFERENCE_REPLICATES])
+    ours_alpha = np.array(bfit.replicates["alpha"][:REFERENCE_REPLICATES])
     print(
         f"  spread of alpha over the same {REFERENCE_REPLICATES} replicates: reference "
         f"{np.std(ref_reps[:, 3], ddof=1):.4f}, ours {np.std(ours_alpha, ddof=1):.4f} "

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scalinglaws import DomainError, Fit, PowerLaw, UnknownNameError
-from scalinglaws.allocate import (
+from scalinglaws.allocation import (
     Allocation,
     allocate,
     allocate_for_params,

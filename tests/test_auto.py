@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,7 +29,6 @@ from scalinglaws.fit.powerlaw import fit_loss_power
 from scalinglaws.laws import KaplanNDLaw, law_from_dict
 from scalinglaws.runs import load_runs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HOFFMANN = ChinchillaLaw(E=1.69337, A=406.401, B=410.723, alpha=0.33917084, beta=0.2849083)
 NO_FLOOR = ChinchillaLaw(E=1e-9, A=406.401, B=410.723, alpha=0.33917084, beta=0.2849083)
 
@@ -177,6 +175,7 @@ def low_loss_runs(seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["N", "D", "L"])
 
 
+@pytest.mark.slow
 def test_candidates_reach_approach3s_optimum_where_losses_are_below_one():
     """The candidates search Approach 3's whole grid with its engine: on the reproduction the
     Chinchilla candidate lands on Approach 3's optimum (E = 0.814, alpha = 0.175, beta =
@@ -258,6 +257,7 @@ def synthetic_backtest():
     return df, auto_backtest(runs_of(df), level=0.8, n_bootstrap=20, seed=0)
 
 
+@pytest.mark.slow
 def test_held_out_runs_never_influence_the_choice(synthetic_backtest):
     """Perturb the held-out runs' losses wildly: weights, fitted constants, the nested
     backtest, predictions and intervals stay identical -- only the scores change."""
@@ -274,6 +274,7 @@ def test_held_out_runs_never_influence_the_choice(synthetic_backtest):
     assert not np.allclose(again.table["rel_error"], base.table["rel_error"])
 
 
+@pytest.mark.slow
 def test_the_nested_backtest_scores_the_runs_above_each_cut(synthetic_backtest):
     """The weights come from the training runs above the nested cuts: perturbing those (and
     nothing else) changes them, so the test above is not vacuous."""
@@ -389,6 +390,7 @@ def _sweep(
     return pd.DataFrame(rows, columns=["N", "D", "C", "L"])
 
 
+@pytest.mark.slow
 def test_prediction_intervals_cover_at_3x_and_100x_beyond_the_data():
     """Six seeded sweeps from a law outside every candidate's form, 1% noise, fitted on five
     budgets from 1e17 to 1e19; four runs at 3x and four at 100x the largest budget are
@@ -419,6 +421,7 @@ def test_prediction_intervals_cover_at_3x_and_100x_beyond_the_data():
 
 
 # ============================================================================ diagnostics
+@pytest.mark.slow
 def test_few_budgets_and_a_thin_backtest_are_reported():
     """Three budgets: one budget check in the nested backtest, so lam = 1/(1 + 4) and the
     weights stay 80% the default's."""
@@ -430,6 +433,7 @@ def test_few_budgets_and_a_thin_backtest_are_reported():
     assert "FEW_BUDGETS" not in AutoFit(n_bootstrap=0).fit(runs_of(isoflop())).diagnostic_codes()
 
 
+@pytest.mark.slow
 def test_a_frontier_without_curvature_is_reported():
     """With a floor the compute frontier is convex in log-log (t = 7.7 measured); without one
     it is straight (t = -0.6), and the automatic fit says the floor is not measured."""
@@ -471,10 +475,8 @@ def test_distance_beyond_the_data_widens_the_interval_and_is_reported(synthetic_
 
 # ============================================================================ published data
 @pytest.fixture(scope="module")
-def porian_kaplan_setup():
-    path = DATA / "porian2024_isoflop.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+def porian_kaplan_setup(shared_data):
+    path = shared_data("porian2024_isoflop.csv")
     table = pd.read_csv(path)
     sel = (
         (table["dataset"] == "rw")
@@ -487,6 +489,7 @@ def porian_kaplan_setup():
     return load_runs(table.loc[sel, ["n", "t", "flops", "loss"]].reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_porian_kaplan_setup_where_the_standard_fit_fails(porian_kaplan_setup):
     """Porian et al.'s RefinedWeb set-up with Kaplan's warmup and decay: the standard recipe
     (E collapses to 0) misses the runs above the 75th-percentile cut by 13.2%; the automatic
@@ -495,10 +498,12 @@ def test_porian_kaplan_setup_where_the_standard_fit_fails(porian_kaplan_setup):
     disagree at the requested budget."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = auto_backtest(porian_kaplan_setup, level=0.8, n_bootstrap=10, budgets=[1.6e19])
+        res = auto_backtest(porian_kaplan_setup, level=0.8, n_bootstrap=10)
     assert res.standard_mean_abs_rel_error == pytest.approx(0.132, abs=0.005)
     assert res.mean_abs_rel_error < 0.07
     codes = res.fit.diagnostic_codes()
-    assert "STANDARD_DEGENERATE" in codes and "CANDIDATES_DISAGREE" in codes
+    requested = [d for d in res.fit.budget_diagnostics(1.6e19) if d.code == "CANDIDATES_DISAGREE"]
+    assert "STANDARD_DEGENERATE" in codes and requested
+    assert requested[0].data["C"] == pytest.approx(1.6e19) and not requested[0].data["probe"]
     assert res.fit.extra["candidates"]["chinchilla"]["E"] < 1e-3
     assert res.fit.extra["auto"]["prior"]["chinchilla-constrained"] == 1.0

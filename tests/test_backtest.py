@@ -14,6 +14,9 @@ from scalinglaws import ChinchillaLaw, Fit, PowerLaw
 from scalinglaws.errors import DataError
 from scalinglaws.fit.backtest import backtest, frontier_points
 from scalinglaws.fit.bootstrap import bootstrap_weights
+from scalinglaws.fit.isoflop import Approach2
+from scalinglaws.fit.parametric import Approach3
+from scalinglaws.fit.result import Replicates
 from scalinglaws.laws.base import Law, positive, scalar_or_array
 from scalinglaws.runs import load_runs
 
@@ -73,16 +76,22 @@ class ProductOLS:
         y = np.log(runs.L)
         c = self._solve(X, y, np.ones(len(runs)))
         law = ProductLaw(K=float(np.exp(c[0])), a=float(c[1]), b=float(c[2]))
-        extra = {"residuals": (y - X @ c).tolist()}
+        residuals = y - X @ c
+        replicates = None
         if self.n_bootstrap:
             W = bootstrap_weights(runs.run_ids, len(runs), self.n_bootstrap, self.seed)
             reps = np.array([self._solve(X, y, w.astype(float)) for w in W])
-            extra["bootstrap_params"] = {
-                "K": np.exp(reps[:, 0]).tolist(),
-                "a": reps[:, 1].tolist(),
-                "b": reps[:, 2].tolist(),
-            }
-        return Fit(law=law, params=law.params, approach="ols", extra=extra)
+            replicates = Replicates(
+                {"K": np.exp(reps[:, 0]), "a": reps[:, 1], "b": reps[:, 2]},
+                method=f"{self.n_bootstrap} replicates",
+            )
+        return Fit(
+            law=law,
+            params=law.params,
+            approach="ols",
+            replicates=replicates,
+            residuals=residuals,
+        )
 
 
 class FrontierOLS:
@@ -170,7 +179,7 @@ def test_intervals_cover_at_about_the_nominal_level():
         assert result.mean_abs_rel_error < 0.03
         # the intervals carry the run-to-run scatter: at least the in-sample residuals'
         # 10-90% range (inflated by sqrt(n / (n - p)) = sqrt(45 / 42))
-        res = np.asarray(result.fit.extra["residuals"]) * np.sqrt(45 / 42)
+        res = np.asarray(result.fit.residuals) * np.sqrt(45 / 42)
         width = np.log(result.table["high"] / result.table["low"])
         assert width.min() > np.ptp(np.percentile(res, [10, 90]))
     coverage = np.concatenate(covered).mean()
@@ -179,7 +188,7 @@ def test_intervals_cover_at_about_the_nominal_level():
     assert 0.65 <= coverage <= 0.92
 
 
-def test_replicates_are_rebuilt_from_bootstrap_params():
+def test_replicates_are_rebuilt_from_fit_replicates():
     runs = load_runs(_grid(ProductLaw(K=40.0, a=0.07, b=0.06), sigma=0.02, seed=4))
     result = backtest(ProductOLS(n_bootstrap=50, seed=3), runs, level=0.8)
     again = backtest(ProductOLS(n_bootstrap=50, seed=3), runs, level=0.8)
@@ -192,9 +201,8 @@ def test_replicates_are_rebuilt_from_bootstrap_params():
 
 # ----------------------------------------------------------------------------- the real Approach 3
 def test_approach3_extrapolates_a_known_law():
-    parametric = pytest.importorskip("scalinglaws.fit.parametric")
     runs = load_runs(_grid(HOFFMANN, sigma=0.01, seed=7))
-    result = backtest(parametric.Approach3(n_bootstrap=20, seed=0), runs, level=0.8)
+    result = backtest(Approach3(n_bootstrap=20, seed=0), runs, level=0.8)
     assert result.kind == "runs" and result.n_test_runs == 15
     assert result.mean_abs_rel_error < 0.015
     assert result.max_abs_rel_error < 0.04
@@ -202,13 +210,12 @@ def test_approach3_extrapolates_a_known_law():
 
 
 def test_approach2_extrapolates_the_frontier_of_a_known_law():
-    isoflop = pytest.importorskip("scalinglaws.fit.isoflop")
     rows = []
     for c in np.geomspace(1e18, 1e21, 8):
         n_opt = HOFFMANN.G * (c / 6) ** HOFFMANN.a
         for n in n_opt * np.geomspace(1 / 4, 4, 9):  # the optimum is one of the sizes
             rows.append({"N": n, "C": c, "L": float(HOFFMANN(N=n, D=c / (6 * n)))})
-    result = backtest(isoflop.Approach2(n_bootstrap=10), load_runs(pd.DataFrame(rows)))
+    result = backtest(Approach2(n_bootstrap=10), load_runs(pd.DataFrame(rows)))
     assert result.kind == "frontier" and len(result.table) == 2
     # the held-out frontier is Hoffmann's L*(C) exactly; Approach 2 extrapolates it closely
     n_opt = HOFFMANN.G * (result.table["C"] / 6) ** HOFFMANN.a

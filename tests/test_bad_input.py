@@ -247,7 +247,7 @@ def test_laws_reject_text_and_non_numbers():
 
 def test_allocate_stays_a_function_after_its_module_is_imported():
     sl.efficient_frontier(HOFFMANN, C_range=(1e20, 1e24), num=3)  # imports the module
-    import scalinglaws.allocate  # noqa: F401
+    import scalinglaws.allocation  # noqa: F401
 
     assert callable(sl.allocate) and sl.allocate(HOFFMANN, C=1e24).N > 0
 
@@ -371,9 +371,9 @@ def test_sweep_run_refuses_a_folder_holding_something_else(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("option", "words"),
     [
-        ({"time_min": float("nan")}, "--time must be a positive number"),
-        ({"gpus": -1}, "--gpus must be a whole number >= 0"),
-        ({"mem_gb": -1.0}, "--mem-gb must be a positive number"),
+        ({"time_min": float("nan")}, "^time_min must be a positive number"),
+        ({"gpus": -1}, "^gpus must be a whole number >= 0"),
+        ({"mem_gb": -1.0}, "^mem_gb must be a positive number"),
     ],
 )
 def test_slurm_options_are_checked_before_any_work(option, words):
@@ -381,6 +381,48 @@ def test_slurm_options_are_checked_before_any_work(option, words):
 
     with pytest.raises(PlanError, match=words):
         check_executor("slurm", **option)
+
+
+@pytest.mark.parametrize(
+    ("flags", "line"),
+    [
+        (["--time", "nan"], "error: --time must be a positive number of minutes, got nan"),
+        (["--gpus", "-1"], "error: --gpus must be a whole number >= 0, got -1"),
+        (["--mem-gb", "-1"], "error: --mem-gb must be a positive number of gigabytes, got -1.0"),
+        (["--address", "auto"], "error: --address only applies to --executor ray, not local"),
+    ],
+)
+def test_sweep_run_says_in_flags_what_the_library_says_in_arguments(flags, line, capsys):
+    assert one_error(*run(["sweep", "run", "plan.toml", *flags], capsys)[::2]) == line
+
+
+def test_library_messages_are_restated_in_a_commands_flags():
+    """The library names arguments; the CLI's table (options by stored name, plus the library
+    names of shared flags) turns the leading argument and every name=value into flags."""
+    from scalinglaws.cli import cli
+    from scalinglaws.cli.options import flag_table, in_flag_words
+
+    run_flags = flag_table(cli.commands["sweep"].commands["run"])
+    assert run_flags["time_min"] == "--time" and run_flags["mem_gb"] == "--mem-gb"
+    assert flag_table(cli.commands["budget"])["flops"] == "--compute"
+    assert "flops" not in flag_table(cli.commands["flops"])  # no --compute there
+    say = in_flag_words
+    assert say("time_min must be > 0", run_flags, "time_min") == "--time must be > 0"
+    assert say("time_min must be > 0", run_flags) == "time_min must be > 0"  # not at fault
+    assert (
+        say(
+            "partition, gpus and mem_gb only apply to executor='slurm', not local",
+            run_flags,
+            "partition",
+        )
+        == "--partition, --gpus and --mem-gb only apply to --executor slurm, not local"
+    )
+    assert say("give a folder (out=FOLDER); timeout=3", run_flags) == (
+        "give a folder (--out FOLDER); timeout=3"
+    )
+    assert say('map them with columns="L=loss"', {"columns": "--columns"}, "columns") == (
+        'map them with --columns "L=loss"'
+    )
 
 
 def test_sweep_run_with_failed_runs_exits_non_zero(tmp_path, capsys, monkeypatch):

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from scalinglaws import ChinchillaLaw, Fit, PowerLaw
-from scalinglaws.allocate import allocate, allocate_for_params
+from scalinglaws.allocation import allocate, allocate_for_params
 from scalinglaws.cli import main
 from scalinglaws.laws import KaplanNDLaw
 

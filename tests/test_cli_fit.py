@@ -11,9 +11,9 @@ import pytest
 
 from scalinglaws import ChinchillaLaw, Fit
 from scalinglaws.cli import main
+from scalinglaws.fit.parametric import Approach3
 from scalinglaws.runs import load_runs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HOFFMANN = ChinchillaLaw(E=1.69337, A=406.401, B=410.723, alpha=0.33917084, beta=0.2849083)
 COLUMNS = "N=Model Size,C=Training FLOP,L=eval loss"
 
@@ -115,8 +115,6 @@ def test_bad_columns_syntax(grid_csv, capsys):
     ],
 )
 def test_bad_flags(grid_csv, capsys, flags, message):
-    if "--degree" in flags:
-        pytest.importorskip("scalinglaws.fit.parametric")
     cols = ["--columns", "N=Model Size,C=Training FLOP,L=eval loss"]
     code, _, err = run(["fit", grid_csv, *cols, *flags], capsys)
     assert code == 2
@@ -131,7 +129,6 @@ def test_unknown_option_is_one_sentence(grid_csv, capsys):
 
 # ----------------------------------------------------------------------------- fits
 def test_fit_approach3_prints_mapping_table_and_writes_json(grid_csv, tmp_path, capsys):
-    Approach3 = pytest.importorskip("scalinglaws.fit.parametric").Approach3
     out_json = tmp_path / "fit.json"
     argv = [
         "fit", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
@@ -144,23 +141,23 @@ def test_fit_approach3_prints_mapping_table_and_writes_json(grid_csv, tmp_path, 
     fit = Fit.from_json(out_json)
     assert fit.approach == "3"
     # the CLI passed every option through: the same fit as the Python API gives
-    api = Approach3(budgets=[1e22, 5.76e23]).fit(load_runs(grid_csv, columns=COLUMNS))
+    api = Approach3().fit(load_runs(grid_csv, columns=COLUMNS))
     for name, value in api.params.items():
         assert fit.params[name] == pytest.approx(value, rel=1e-6), name
-    assert fit.derived["N_opt@1e+22"] == pytest.approx(api.derived["N_opt@1e+22"], rel=1e-6)
+    assert fit.allocate(1e22).N == pytest.approx(api.allocate(1e22).N, rel=1e-6)
     # and the data follow Hoffmann's law (0.3% noise): exponents and allocation recovered
     assert fit.params["alpha"] == pytest.approx(HOFFMANN.alpha, abs=0.03)
     assert fit.params["beta"] == pytest.approx(HOFFMANN.beta, abs=0.03)
     assert fit.derived["a"] == pytest.approx(HOFFMANN.a, abs=0.02)
-    assert "N_opt@5.76e+23" in fit.derived and "alpha" in fit.stderr
+    assert "N_opt@5.76e+23" in out and "alpha" in fit.stderr
+    saved = fit.allocate(5.76e23)  # the saved fit answers the budget, with its interval
+    assert np.isfinite(saved.N) and set(saved.intervals) == {"N", "D", "L"}
+    assert saved.intervals["N"][0] < saved.N < saved.intervals["N"][1]
     assert fit.data["columns"].startswith("N ← 'Model Size'")
 
 
-def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys):
-    pytest.importorskip("scalinglaws.fit.parametric")
-    path = DATA / "chinchilla_fig4_epoch2024.csv"
-    if not path.exists():
-        pytest.skip("shared data folder absent")
+def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys, shared_data):
+    path = shared_data("chinchilla_fig4_epoch2024.csv")
     out_json = tmp_path / "fig4.json"
     argv = ["fit", path, "--drop-highest", "5", "--bootstrap", "20", "--json", out_json]
     code, out, err = run(argv, capsys)
@@ -176,7 +173,6 @@ def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys):
 
 
 def test_fit_approach2_on_isoflop_profiles(isoflop_csv, capsys):
-    pytest.importorskip("scalinglaws.fit.isoflop")
     code, out, err = run(["fit", isoflop_csv, "--approach", "2", "--json", "-"], capsys)
     assert code == 0, err
     record = json.loads(out)
@@ -185,7 +181,6 @@ def test_fit_approach2_on_isoflop_profiles(isoflop_csv, capsys):
 
 
 def test_fit_power_law_in_C_on_the_frontier(isoflop_csv, capsys):
-    pytest.importorskip("scalinglaws.fit.powerlaw")
     argv = ["fit", isoflop_csv, "--approach", "power", "--variable", "C", "--frontier"]
     code, out, err = run([*argv, "--json", "-"], capsys)
     assert code == 0, err
@@ -201,7 +196,6 @@ def test_fit_power_law_in_C_on_the_frontier(isoflop_csv, capsys):
 
 
 def test_fit_approach1_on_training_curves(tmp_path, capsys):
-    pytest.importorskip("scalinglaws.fit.envelope")
     rows = []
     for i, n in enumerate(np.geomspace(3e7, 3e10, 13)):
         for step, d in enumerate(np.geomspace(1e8, 400 * n, 25), start=1):
@@ -222,7 +216,6 @@ def test_fit_approach1_on_training_curves(tmp_path, capsys):
 
 
 def test_flops_mismatch_is_printed_as_a_coded_warning(tmp_path, capsys):
-    pytest.importorskip("scalinglaws.fit.powerlaw")
     N = np.repeat(np.geomspace(1e8, 1e9, 4), 4)
     D = N * np.tile([5.0, 10.0, 20.0, 40.0], 4)
     frame = pd.DataFrame({"N": N, "D": D, "C": 8 * N * D, "L": HOFFMANN(N=N, D=D)})
@@ -236,7 +229,6 @@ def test_flops_mismatch_is_printed_as_a_coded_warning(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- backtest
 def test_backtest_command(grid_csv, tmp_path, capsys):
-    pytest.importorskip("scalinglaws.fit.parametric")
     out_json = tmp_path / "bt.json"
     argv = [
         "backtest", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
@@ -251,13 +243,13 @@ def test_backtest_command(grid_csv, tmp_path, capsys):
 
 
 def test_backtest_cut_outside_the_data(grid_csv, capsys):
-    pytest.importorskip("scalinglaws.fit.parametric")
     cols = ["--columns", "N=Model Size,C=Training FLOP,L=eval loss"]
     code, _, err = run(["backtest", grid_csv, *cols, "--cut", "1e30"], capsys)
     assert code == 2
     assert "final C above the cut 1e+30 FLOPs" in one_error(err)
 
 
+@pytest.mark.slow
 def test_fit_approach_auto_prints_candidates_and_round_trips(isoflop_csv, tmp_path, capsys):
     out_json = tmp_path / "auto.json"
     code, out, err = run(
@@ -571,7 +563,7 @@ def test_shared_options_parse_alike_in_fit_and_plot(isoflop_csv, tmp_path, capsy
 
 
 def test_allocate_from_a_bootstrapped_fit_prints_intervals(grid_csv, tmp_path, capsys):
-    from scalinglaws.allocate import allocate
+    from scalinglaws.allocation import allocate
 
     out_json = tmp_path / "fit.json"
     code, _, err = run(
@@ -635,7 +627,7 @@ def test_one_bootstrap_default_for_the_command_line_and_the_api(grid_csv, tmp_pa
     assert code == 0, err
     assert f"bootstrap: {DEFAULT_BOOTSTRAP} replicates" in out
     fit = Fit.from_json(out_json.read_text())
-    assert len(fit.extra["bootstrap_params"]["alpha"]) == DEFAULT_BOOTSTRAP
+    assert len(fit.replicates["alpha"]) == DEFAULT_BOOTSTRAP == len(fit.replicates)
     code, out, err = run(["fit", grid_csv, "--columns", COLUMNS, "--bootstrap", "0"], capsys)
     assert code == 0 and "no standard errors" in out
 

@@ -3,8 +3,6 @@ envelope, and the Pythia curves."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +11,6 @@ from scalinglaws import ChinchillaLaw, Fit, PowerLaw
 from scalinglaws.errors import DataError, FitError, QuantityError
 from scalinglaws.fit.envelope import Approach1
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 HOFFMANN = ChinchillaLaw(E=1.69337, A=406.401, B=410.723, alpha=0.33917084, beta=0.2849083)
 
 
@@ -41,13 +38,18 @@ def true_L_opt(c: float) -> float:
 def test_recovers_the_allocation_exponent_of_a_known_law():
     """Sizes 1.58× apart: the envelope is a staircase whose regression slope recovers
     a = beta/(alpha+beta) = 0.4565 to 0.003 (measured 0.4541)."""
-    fit = Approach1(budgets=[1e22]).fit(curves())
+    fit = Approach1().fit(curves())
     assert fit.derived["a"] == pytest.approx(HOFFMANN.a, abs=0.005)
     assert fit.derived["b"] == pytest.approx(HOFFMANN.b, abs=0.005)
     n = np.geomspace(1e6, 1e13, 400_001)
     n_true = n[np.argmin(HOFFMANN(N=n, D=1e22 / (6 * n)))]
-    assert fit.derived["N_opt@1e+22"] == pytest.approx(n_true, rel=0.03)  # measured 1.6% off
-    assert fit.derived["L_opt@1e+22"] == pytest.approx(true_L_opt(1e22), abs=2e-3)
+    alloc = fit.allocate(1e22)
+    assert alloc.N == pytest.approx(n_true, rel=0.03)  # measured 1.6% off
+    assert alloc.L == pytest.approx(true_L_opt(1e22), abs=2e-3)
+    # Approach 1's rule: N* = k_N·C^a, D* = k_D·C^b, L* = law(C)
+    assert alloc.N == pytest.approx(fit.derived["k_N"] * 1e22 ** fit.derived["a"], rel=1e-12)
+    assert alloc.D == pytest.approx(fit.derived["k_D"] * 1e22 ** fit.derived["b"], rel=1e-12)
+    assert alloc.L == pytest.approx(float(fit.law(C=1e22)), rel=1e-12)
     assert isinstance(fit.law, PowerLaw) and fit.law.variable == "C"
     assert fit.params["E"] == pytest.approx(HOFFMANN.E, abs=0.02)
 
@@ -116,18 +118,24 @@ def test_c_range_restricts_the_grid():
 # ----------------------------------------------------------------------------- bootstrap
 def test_bootstrap_resamples_whole_runs_and_is_seeded():
     data = curves(noise=0.003, seed=4)
-    est = Approach1(n_grid=400, n_bootstrap=30, seed=5, level=0.9, budgets=[1e22])
+    est = Approach1(n_grid=400, n_bootstrap=30, seed=5, level=0.9)
     a, b = est.fit(data), est.fit(data)
     assert a.intervals == b.intervals
-    samples = a.extra["bootstrap_params"]
-    assert set(samples) == {"E", "A", "alpha"} and all(len(v) == 30 for v in samples.values())
-    law = PowerLaw(**{k: v[0] for k, v in samples.items()}, variable="C")
+    assert a.allocate(1e22).intervals == b.allocate(1e22).intervals
+    samples = a.replicates.values
+    assert set(samples) == {"E", "A", "alpha", "a", "b", "k_N", "k_D"}
+    assert len(a.replicates) == 30 and all(len(v) == 30 for v in samples.values())
+    law = PowerLaw(**{k: samples[k][0] for k in ("E", "A", "alpha")}, variable="C")
     assert np.isfinite(law(C=1e22))
     lo, hi = a.intervals["a"]
     assert lo < HOFFMANN.a < hi
-    assert {"N_opt@1e+22", "D_opt@1e+22", "L_opt@1e+22", "k_N", "b"} <= set(a.intervals)
+    assert {"k_N", "b"} <= set(a.intervals)
+    alloc = a.allocate(1e22)
+    assert alloc.level == 0.9 and set(alloc.intervals) == {"N", "D", "L"}
     back = Fit.from_json(a.to_json())
     assert back.intervals["a"] == pytest.approx(a.intervals["a"])
+    for x in ("N", "D", "L"):
+        assert back.allocate(1e22).intervals[x] == pytest.approx(alloc.intervals[x])
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -154,14 +162,13 @@ def test_bad_options():
 
 
 # ----------------------------------------------------------------------------- Pythia
-def test_pythia_curves_give_a_finite_but_meaningless_a():
+@pytest.mark.slow
+def test_pythia_curves_give_a_finite_but_meaningless_a(shared_data):
     """Pythia's 14M, 70M and 160M models were all trained on the same 300B tokens with one
     cosine schedule, so the envelope is made of intermediate checkpoints (whose loss a
     schedule matched to that compute would beat) and, with three sizes, N* is censored at
     both ends: the fit runs, but a (measured 0.216) says nothing about compute optimality."""
-    path = DATA / "pythia_train_loss.csv"
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+    path = shared_data("pythia_train_loss.csv")
     from scalinglaws.runs import load_runs
 
     runs = load_runs(path)

@@ -80,12 +80,31 @@ def test_local_executor_refuses_functions_it_cannot_import():
 def test_executor_options_are_checked():
     with pytest.raises(PlanError, match="unknown executor 'slurmm'; did you mean 'slurm'?"):
         make_executor("slurmm")
-    with pytest.raises(PlanError, match="--partition, --gpus only apply to --executor slurm"):
+    with pytest.raises(PlanError, match="^partition, gpus only apply to executor='slurm'"):
         make_executor("local", partition="gpu", gpus=1)
-    with pytest.raises(PlanError, match="--address only applies to --executor ray, not local"):
+    with pytest.raises(PlanError, match="^address only applies to executor='ray', not local"):
         make_executor("local", address="auto")
-    with pytest.raises(PlanError, match="--workers must be a whole number >= 1"):
+    with pytest.raises(PlanError, match="^workers must be a whole number >= 1"):
         make_executor("local", workers=0)
+
+
+def test_errors_name_the_argument_and_the_cli_names_its_flag(capsys):
+    """A Python caller is told about ``time_min``, not ``--time``; the CLI about ``--time``."""
+    from scalinglaws.cli import main
+
+    with pytest.raises(PlanError) as err:
+        make_executor("slurm", time_min=-1)
+    assert str(err.value) == "time_min must be a positive number of minutes, got -1"
+    assert err.value.argument == "time_min"
+    with pytest.raises(PlanError) as err:
+        make_executor("local", partition="gpu", gpus=1)
+    assert "--" not in str(err.value) and err.value.argument == "partition"
+    assert main(["sweep", "run", "plan.toml", "--time", "-1"]) == 2
+    err_text = capsys.readouterr().err
+    assert err_text == "error: --time must be a positive number of minutes, got -1.0\n"
+    assert main(["sweep", "run", "plan.toml", "--partition", "gpu", "--gpus", "1"]) == 2
+    err_text = capsys.readouterr().err
+    assert err_text == "error: --partition, --gpus only apply to --executor slurm, not local\n"
 
 
 def test_ray_temp_dir_stays_under_the_socket_path_limit(tmp_path):
@@ -105,11 +124,13 @@ def test_ray_temp_dir_stays_under_the_socket_path_limit(tmp_path):
 # -- Slurm through submitit -------------------------------------------------------------------
 
 
+@pytest.mark.slurm
 def test_slurm_needs_a_cluster_or_local_mode(tmp_path):
-    submitit = pytest.importorskip("submitit")
+    import submitit  # the [slurm] extra, which `make test` installs: without it this fails
+
     if submitit.AutoExecutor.which() == "slurm":  # pragma: no cover - on a real cluster
         pytest.skip("this machine has Slurm")
-    with pytest.raises(PlanError, match="no Slurm cluster here.*--slurm-cluster local"):
+    with pytest.raises(PlanError, match="no Slurm cluster here.*slurm_cluster='local'"):
         make_executor("slurm", sweep_folder=tmp_path)
     with pytest.raises(PlanError, match="unknown submitit cluster 'lokal'"):
         make_executor("slurm", sweep_folder=tmp_path, slurm_cluster="lokal")
@@ -117,9 +138,10 @@ def test_slurm_needs_a_cluster_or_local_mode(tmp_path):
 
 @pytest.mark.slurm
 @pytest.mark.train
+@pytest.mark.slow
 def test_sweep_on_slurm_through_submitit_local(tmp_path):
-    pytest.importorskip("submitit")
-    pytest.importorskip("torch")
+    """The Slurm executor end to end, training for real (the [slurm] and [train] extras, which
+    `make test` installs: without them this fails; deselect with -m "not slurm")."""
     from scalinglaws.runs import load_runs
     from scalinglaws.sweep.runner import run_sweep
     from test_runner import tiny_plan
@@ -145,9 +167,12 @@ def test_sweep_on_slurm_through_submitit_local(tmp_path):
 
 @pytest.mark.ray
 @pytest.mark.train
+@pytest.mark.slow
 def test_sweep_on_a_local_ray_cluster(tmp_path):
-    pytest.importorskip("ray")
-    pytest.importorskip("torch")
+    """The Ray executor end to end, training for real (the [ray] and [train] extras, which
+    `make test` installs: without them this fails; deselect with -m "not ray")."""
+    import ray
+
     from scalinglaws.sweep.runner import run_sweep
     from scalinglaws.sweep.store import SweepStore
     from test_runner import tiny_plan
@@ -162,6 +187,4 @@ def test_sweep_on_a_local_ray_cluster(tmp_path):
     assert SweepStore(out).markers() == {}
     lines = (out / "runs.csv").read_text().splitlines()
     assert len(lines) == 5 and len({line.split(",")[0] for line in lines[1:]}) == 4
-    import ray
-
     assert not ray.is_initialized()  # the local cluster was shut down

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from scalinglaws.allocate import allocate
+from scalinglaws.allocation import allocate
 from scalinglaws.cli import main
 from scalinglaws.errors import PlanError
 from scalinglaws.flops import Architecture, flops_per_token

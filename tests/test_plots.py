@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +14,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from scalinglaws import plots
-from scalinglaws.allocate import allocate
+from scalinglaws.allocation import allocate
 from scalinglaws.errors import DataError, UnknownNameError
 from scalinglaws.fit.backtest import backtest
 from scalinglaws.fit.envelope import Approach1
@@ -28,7 +27,6 @@ from scalinglaws.units import format_quantity
 
 pytestmark = pytest.mark.filterwarnings("error")  # a figure that warns is a defect
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRUE = ChinchillaLaw(E=1.8, A=480.0, B=2000.0, alpha=0.35, beta=0.36)
 BUDGETS = (1e17, 3e17, 1e18, 3e18, 1e19)
 SIZES = 7
@@ -63,17 +61,17 @@ def curves():
 
 @pytest.fixture(scope="module")
 def fit2(runs):
-    return Approach2(n_bootstrap=6, seed=1, budgets=[1e20, 1e21]).fit(runs)
+    return Approach2(n_bootstrap=6, seed=1).fit(runs)
 
 
 @pytest.fixture(scope="module")
 def fit3(runs):
-    return Approach3(n_bootstrap=6, seed=1, budgets=[1e21]).fit(runs)
+    return Approach3(n_bootstrap=6, seed=1).fit(runs)
 
 
 @pytest.fixture(scope="module")
 def fit1(curves):
-    return Approach1(n_grid=200, budgets=[1e21], n_bootstrap=0).fit(curves)
+    return Approach1(n_grid=200, n_bootstrap=0).fit(curves)
 
 
 def data_lines(ax):
@@ -192,8 +190,8 @@ def test_frontier_lines_bands_and_budgets(fit2, fit3, runs):
         for c in ax_n.collections
         if isinstance(c, PathCollection) and len(c.get_offsets()) == 1
     ]
-    assert any(np.allclose(s, [1e21, fit3.derived["N_opt@1e+21"]]) for s in stars)
-    assert any(np.allclose(s, [1e21, fit2.derived["N_opt@1e+21"]]) for s in stars)
+    assert any(np.allclose(s, [1e21, fit3.allocate(1e21).N]) for s in stars)
+    assert any(np.allclose(s, [1e21, fit2.allocate(1e21).N]) for s in stars)
 
 
 def test_frontier_band_contains_the_estimate(fit3):
@@ -202,10 +200,11 @@ def test_frontier_band_contains_the_estimate(fit3):
     n, d = plots.frontier_curve(fit3, grid)
     assert np.all(n_lo <= n * 1.0001) and np.all(n <= n_hi * 1.0001)
     assert np.all(d_lo <= d * 1.0001) and np.all(d <= d_hi * 1.0001)
-    # replicate laws rebuilt from the bootstrap samples give the same band at 1e21 as the fit's
-    # own interval of N_opt@1e21 (both are percentiles of the same replicates)
+    # the band at 1e21 is the percentile interval of the replicate laws' own allocations,
+    # computed here independently, one replicate law at a time
     lo, hi, _, _ = plots.frontier_band(fit3, [1e21])
-    assert (lo[0], hi[0]) == pytest.approx(fit3.intervals["N_opt@1e+21"], rel=1e-6)
+    own = [allocate(law, 1e21).N for law in fit3.replicate_laws()]
+    assert (lo[0], hi[0]) == pytest.approx(tuple(np.percentile(own, [2.5, 97.5])), rel=1e-6)
 
 
 def test_frontier_from_envelope(fit1, curves):
@@ -214,7 +213,7 @@ def test_frontier_from_envelope(fit1, curves):
     env = [c for c in ax.collections if c.get_label() == "envelope of the training curves"]
     assert len(env) == 1 and 10 <= len(env[0].get_offsets()) <= 200
     # a single fit lists its value at each budget in the legend
-    value = format_quantity(fit1.derived["N_opt@1e+21"])
+    value = format_quantity(fit1.allocate(1e21).N)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert f"1e21 FLOPs: N* = {value}" in legend
 
@@ -298,7 +297,7 @@ def test_residuals_and_predicted(fit3, runs):
     fig = plots.plot_residuals(fit3, runs)
     assert len(fig.axes) == 3
     expected = np.log(runs.L) - np.log(fit3.law(N=runs.N, D=runs.D))
-    assert np.allclose(expected, fit3.extra["residuals"])  # the fit's own residuals
+    assert np.allclose(expected, fit3.residuals)  # the fit's own residuals
     for ax, var in zip(fig.axes, ("N", "D", "C"), strict=True):
         pts = next(c for c in ax.collections if c.get_label() == "rows").get_offsets()
         assert np.allclose(pts[:, 0], runs.df[var]) and np.allclose(pts[:, 1], expected)
@@ -316,13 +315,13 @@ def test_residuals_of_approach2_are_at_the_minima(fit2):
     pts = next(c for c in fig.axes[2].collections if c.get_label() == "rows").get_offsets()
     used = [p for p in fit2.extra["profiles"] if p["used"]]
     assert len(pts) == len(used)
-    assert np.allclose(pts[:, 1], fit2.extra["residuals"])
+    assert np.allclose(pts[:, 1], fit2.residuals)
 
 
 def test_bootstrap_histograms(fit3, fit2):
     fig = plots.plot_bootstrap(fit3)
     assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["alpha", "beta", "a"]
-    samples = fit3.extra["bootstrap_params"]
+    samples = fit3.replicates
     finite = np.isfinite(samples["alpha"]).sum()
     heights = sum(p.get_height() for p in fig.axes[0].patches if hasattr(p, "get_height"))
     assert heights >= finite  # every finite replicate is counted (plus the interval span)
@@ -386,11 +385,8 @@ def test_presets_figure(fit3):
 
 
 # ============================================================================ real data
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared data folder absent")
-def test_epoch_isoflop_and_isoloss(tmp_path):
-    path = DATA / "chinchilla_fig4_epoch2024.csv"
-    if not path.is_file():
-        pytest.skip("chinchilla_fig4_epoch2024.csv absent")
+def test_epoch_isoflop_and_isoloss(tmp_path, shared_data):
+    path = shared_data("chinchilla_fig4_epoch2024.csv")
     runs = load_runs(path, drop_highest=5)
     fit2 = Approach2(min_sizes=5).fit(runs)
     fig = plots.plot_isoflop(fit2, runs)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from scalinglaws import Fit, PowerLaw
-from scalinglaws.errors import FitError, QuantityError, UnknownNameError
+from scalinglaws.errors import DomainError, FitError, QuantityError, UnknownNameError
 from scalinglaws.fit.powerlaw import (
     PowerLawFit,
     fit_loss_power,
@@ -104,7 +104,7 @@ def test_kaplan_L_of_N_round_trip():
     assert fit.approach == "power"
     assert fit.params["alpha"] == pytest.approx(KAPLAN_ALPHA_N, rel=1e-6)
     assert fit.derived["N_c"] == pytest.approx(KAPLAN_NC, rel=1e-4)
-    assert np.max(np.abs(fit.extra["residuals"])) < 1e-6
+    assert np.max(np.abs(fit.residuals)) < 1e-6
 
 
 def test_frontier_option_fits_the_envelope_not_the_cloud():
@@ -129,18 +129,18 @@ def test_frontier_option_fits_the_envelope_not_the_cloud():
 def test_budgets_and_extrapolation():
     C = np.geomspace(1e18, 1e21, 10)
     L = 1.7 + 1.5e3 * C**-0.16
-    fit = PowerLawFit(variable="C", budgets=["1e20", 5.76e23]).fit(
-        frame(N=np.full(10, 1e8), C=C, L=L)
-    )
-    assert fit.derived["L_opt@5.76e+23"] == pytest.approx(1.7 + 1.5e3 * 5.76e23**-0.16, rel=1e-5)
-    assert fit.derived["L_opt@1e+20"] == pytest.approx(1.7 + 1.5e3 * 1e20**-0.16, rel=1e-6)
-    extrap = [d for d in fit.diagnostics if d.code == "EXTRAPOLATION"]
+    fit = PowerLawFit(variable="C").fit(frame(N=np.full(10, 1e8), C=C, L=L))
+    assert fit.law(C=5.76e23) == pytest.approx(1.7 + 1.5e3 * 5.76e23**-0.16, rel=1e-5)
+    assert fit.predict(C=1e20) == pytest.approx(1.7 + 1.5e3 * 1e20**-0.16, rel=1e-6)
+    assert not any(d.code == "EXTRAPOLATION" for d in fit.diagnostics)
+    extrap = [d for d in fit.budget_diagnostics(["1e20", 5.76e23]) if d.code == "EXTRAPOLATION"]
     assert len(extrap) == 1 and extrap[0].data["factor"] == pytest.approx(576, rel=1e-6)
     assert extrap[0].severity == "warning"
-    same = PowerLawFit(variable="C", budgets="1e20,5.76e23").fit(
-        frame(N=np.full(10, 1e8), C=C, L=L)
-    )
-    assert same.derived == fit.derived
+    same = fit.budget_diagnostics(np.array([1e20, 5.76e23]))
+    assert [d.code for d in same] == ["EXTRAPOLATION"]
+    assert same[0].data["factor"] == pytest.approx(576, rel=1e-6)
+    with pytest.raises(DomainError, match="C \\(training FLOPs\\)"):
+        fit.budget_diagnostics(["70X"])
 
 
 def _noisy_runs(seed: int = 0) -> pd.DataFrame:
@@ -157,10 +157,10 @@ def test_bootstrap_is_seeded_and_rebuilds_replicate_laws():
     assert a.intervals == b.intervals
     c = PowerLawFit(variable="N", offset=False, n_bootstrap=60, seed=8, level=0.9).fit(data)
     assert c.intervals["alpha"] != a.intervals["alpha"]
-    samples = a.extra["bootstrap_params"]
-    assert set(samples) == {"E", "A", "alpha"}
-    assert all(len(v) == 60 for v in samples.values())
-    law = PowerLaw(**{k: v[3] for k, v in samples.items()}, variable="N")
+    samples = a.replicates.values
+    assert set(samples) == {"E", "A", "alpha", "N_c"}  # offset=False: x_c = N_c too
+    assert len(a.replicates) == 60 and all(len(v) == 60 for v in samples.values())
+    law = PowerLaw(**{k: samples[k][3] for k in ("E", "A", "alpha")}, variable="N")
     assert law.alpha == samples["alpha"][3]
     lo, hi = a.intervals["alpha"]
     assert lo < KAPLAN_ALPHA_N < hi
@@ -183,12 +183,12 @@ def test_bad_options_raise_one_sentence():
         PowerLawFit(objective="hubr")
     with pytest.raises(QuantityError, match="n_bootstrap must be 0 .* at least 2"):
         PowerLawFit(n_bootstrap=1)
-    with pytest.raises(QuantityError, match="level must be between 0 and 1"):
+    with pytest.raises(QuantityError, match="level must be a number between 0 and 1"):
         PowerLawFit(level=1.5)
     with pytest.raises(QuantityError, match="Huber delta must be a number > 0"):
         PowerLawFit(delta=0)
-    with pytest.raises(QuantityError, match="budgets"):
-        PowerLawFit(budgets=["70X"])
+    with pytest.raises(TypeError, match="budgets"):  # a fit answers any budget afterwards
+        PowerLawFit(budgets=[1e20])
 
 
 def test_too_few_points_is_a_fit_error():
@@ -198,7 +198,7 @@ def test_too_few_points_is_a_fit_error():
 
 
 def test_loss_floor_diagnostic_flags_a_collapsed_offset():
-    from scalinglaws.fit.powerlaw import loss_floor_diagnostics
+    from scalinglaws.fit.diagnostics import loss_floor_diagnostics
 
     L = np.array([3.0, 2.6, 2.3])
     (d,) = loss_floor_diagnostics(1e-12, L, offset=True)

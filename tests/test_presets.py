@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from scalinglaws import UnknownNameError
-from scalinglaws.allocate import allocate, allocate_for_params
+from scalinglaws.allocation import allocate, allocate_for_params
 from scalinglaws.laws import ChinchillaLaw, KaplanCLaw, KaplanNDLaw, KaplanNLaw
 from scalinglaws.presets import (
     PRESETS,

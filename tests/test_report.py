@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws.allocate import allocate
+from scalinglaws.allocation import allocate
 from scalinglaws.errors import DataError, QuantityError, ScalingLawsError, UnknownNameError
 from scalinglaws.fit.result import Fit
 from scalinglaws.laws import ChinchillaLaw
@@ -341,7 +341,7 @@ def test_report_from_a_sweep_folder(tmp_path):
         ({"accelerator": "h10"}, UnknownNameError, "did you mean 'h100'"),
         ({"formats": ["svg"]}, QuantityError, "must include png"),
         ({"approach2": {"bin_tol": 0.2}}, UnknownNameError, "bin_tolerance"),
-        ({"devices": "-2"}, QuantityError, "--devices"),
+        ({"devices": "-2"}, QuantityError, "^devices must be positive"),
         ({"budgets": "1e22,lots"}, QuantityError, "lots"),
         ({"presets": ["kaplan"]}, UnknownNameError, "kaplan2020"),
         ({"n_bootstrap": 1}, QuantityError, "n_bootstrap"),

@@ -1,5 +1,10 @@
 """Running sweeps: the tables, resuming, a failing run, a crashed worker, and kill -9 of the
-whole sweep with nothing lost or duplicated.  Tiny models on a small synthetic corpus."""
+whole sweep with nothing lost or duplicated.  Tiny models on a small synthetic corpus.
+
+The scheduling tests run the stub trainer of ``stub_trainer.py`` (the real trainer's signature
+and result, no torch): what they test is the runner's, and a worker then costs its start-up
+only.  ``test_cli_run_and_status`` trains for real, end to end on the local executor (the Ray
+and Slurm executors' real runs are in test_executors.py)."""
 
 from __future__ import annotations
 
@@ -14,16 +19,14 @@ import warnings
 
 import pytest
 
-pytest.importorskip("torch")
-
-from scalinglaws.cli import main  # noqa: E402
-from scalinglaws.runs import load_runs  # noqa: E402
-from scalinglaws.sweep.family import ModelFamily  # noqa: E402
-from scalinglaws.sweep.plan import HParams, Plan, load_plan, write_plan  # noqa: E402
-from scalinglaws.sweep.runner import run_sweep, sweep_status  # noqa: E402
-from scalinglaws.sweep.store import SweepStore, process_alive  # noqa: E402
-
-pytestmark = pytest.mark.train
+from scalinglaws.cli import main
+from scalinglaws.runs import load_runs
+from scalinglaws.sweep.family import ModelFamily
+from scalinglaws.sweep.plan import HParams, Plan, load_plan, write_plan
+from scalinglaws.sweep.runner import run_sweep, sweep_status
+from scalinglaws.sweep.store import SweepStore, process_alive
+from stub_trainer import PACE_ENV
+from stub_trainer import TRAINER as STUB
 
 CORPUS = "synthetic:markov:size=20k"
 
@@ -49,7 +52,7 @@ def read_records(folder) -> dict[str, dict]:
 def test_sweep_writes_tables_that_load_runs_reads(tmp_path):
     plan = tiny_plan()
     out = tmp_path / "sweep"
-    summary = run_sweep(plan, out, workers=2, progress=False)
+    summary = run_sweep(plan, out, workers=2, progress=False, trainer=STUB)
     assert summary.ran == 4 and summary.succeeded == 4 and not summary.failed
     records = read_records(out)
     assert sorted(records) == sorted(r.run_id for r in plan.runs)
@@ -83,7 +86,7 @@ def test_sweep_writes_tables_that_load_runs_reads(tmp_path):
 
     # running it again trains nothing and rewrites nothing
     stamps = {rid: rec["finished_at"] for rid, rec in records.items()}
-    again = run_sweep(plan, out, workers=2, progress=False)
+    again = run_sweep(plan, out, workers=2, progress=False, trainer=STUB)
     assert again.ran == 0 and again.already_done == 4
     assert {rid: rec["finished_at"] for rid, rec in read_records(out).items()} == stamps
     assert [s.state for s in sweep_status(out).runs] == ["done"] * 4
@@ -91,14 +94,14 @@ def test_sweep_writes_tables_that_load_runs_reads(tmp_path):
 
 FLAKY = """
 import os, signal
-from scalinglaws.sweep.train import train as real_train
+from stub_trainer import train as working_train
 
 def train(config, progress=None):
     if config.d_model == 16 and config.tokens == 1280:
         raise RuntimeError("simulated failure in this run")
     if config.d_model == 8 and config.tokens == 1280:
         os.kill(os.getpid(), signal.SIGKILL)  # the worker dies without a word
-    return real_train(config, progress)
+    return working_train(config, progress)
 """
 
 
@@ -132,9 +135,9 @@ def test_failing_and_crashing_runs_are_recorded_and_others_finish(tmp_path, monk
     assert "RuntimeError: simulated failure" in states[raised["run_id"]].error
 
     # without --retry-failed they stay failed; with it (and a working trainer) they run again
-    kept = run_sweep(plan, out, workers=2, progress=False)
+    kept = run_sweep(plan, out, workers=2, progress=False, trainer=STUB)
     assert kept.ran == 0 and kept.kept_failed == 2
-    retried = run_sweep(plan, out, workers=2, progress=False, retry_failed=True)
+    retried = run_sweep(plan, out, workers=2, progress=False, retry_failed=True, trainer=STUB)
     assert retried.ran == 2 and retried.succeeded == 2
     records = read_records(out)
     assert all(r["status"] == "ok" for r in records.values())
@@ -147,9 +150,15 @@ def test_kill_9_of_the_whole_sweep_loses_only_runs_in_flight(tmp_path):
     plan_file = write_plan(plan, tmp_path / "plan.toml")
     out = tmp_path / "sweep"
     st = SweepStore(out)
-    cmd = [sys.executable, "-m", "scalinglaws.cli", "sweep", "run", str(plan_file)]
-    cmd += ["--out", str(out), "--workers", "2", "--no-progress"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # the driver in a process of its own, as `scalinglaws sweep run` is (that command has no
+    # trainer option, so this one calls run_sweep itself); the stub trains 1 s per 1,000
+    # tokens, so finished runs and runs in flight coexist for a while as with real ones
+    driver = (
+        "import sys; from scalinglaws.sweep.runner import run_sweep; "
+        f"run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False, trainer={STUB!r})"
+    )
+    cmd = [sys.executable, "-c", driver, str(plan_file), str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), PACE_ENV: "1"}
     proc = subprocess.Popen(
         cmd, start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -183,7 +192,7 @@ def test_kill_9_of_the_whole_sweep_loses_only_runs_in_flight(tmp_path):
     assert "interrupted" in states.values()  # markers whose workers are dead
     assert all(states[rid] == "done" for rid in before)
 
-    summary = run_sweep(load_plan(plan_file), out, workers=2, progress=False)
+    summary = run_sweep(load_plan(plan_file), out, workers=2, progress=False, trainer=STUB)
     assert summary.already_done == len(before)
     assert summary.ran == 4 - len(before) and not summary.failed
     after = st.records()
@@ -197,14 +206,26 @@ def test_kill_9_of_the_whole_sweep_loses_only_runs_in_flight(tmp_path):
     assert all(name.endswith(".tmp") for name in leftovers)
 
 
+@pytest.mark.train
+@pytest.mark.slow
 def test_cli_run_and_status(tmp_path, capsys):
-    plan_file = write_plan(tiny_plan(sizes=(792,), tokens=(640,)), tmp_path / "p.toml")
+    """The local executor end to end with the real trainer (the [train] extra)."""
+    plan = tiny_plan(sizes=(792,), tokens=(640,))
+    plan_file = write_plan(plan, tmp_path / "p.toml")
     out = tmp_path / "s"
     code = main(["sweep", "run", str(plan_file), "--out", str(out), "--json"])
     text, err = capsys.readouterr()
-    assert code == 0, err
+    assert code == 0, text + err  # a failed run: its error is in the JSON summary
     summary = json.loads(text)
     assert summary["ran"] == 1 and summary["succeeded"] == 1
+    # the table holds the real model's result: its non-embedding parameters are the planned N
+    (record,) = read_records(out).values()
+    assert "torch_version" in record["result"]["extra"]  # the real trainer ran
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # C follows the chinchilla convention, not 6ND
+        runs = load_runs(out / "runs.csv")
+    assert runs.N[0] == plan.runs[0].N == record["result"]["n_params_nonembedding"]
+    assert runs.L[0] == pytest.approx(record["result"]["final_val_loss"], rel=1e-9)
     code = main(["sweep", "status", str(out)])
     text = capsys.readouterr()[0]
     assert code == 0 and "done" in text and "1 done" in text
@@ -229,7 +250,7 @@ def test_status_of_a_sweep_running_in_another_process(tmp_path):
     """A run's marker with a live pid shows as running, with its progress."""
     plan = tiny_plan(sizes=(792,), tokens=(640,))
     out = tmp_path / "s"
-    run_sweep(plan, out, progress=False)
+    run_sweep(plan, out, progress=False, trainer=STUB)
     st = SweepStore(out)
     rid = plan.runs[0].run_id
     st.record_path(rid).unlink()

@@ -12,8 +12,6 @@ import pytest
 from scalinglaws.errors import DataError, FitError, ScalingLawsWarning
 from scalinglaws.runs import Runs, as_runs, load_runs, require_identifiable
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def _write(tmp_path: Path, text: str, name: str = "runs.csv") -> Path:
     path = tmp_path / name
@@ -31,10 +29,8 @@ GRID = pd.DataFrame(
 
 
 # ----------------------------------------------------------------------------- real data
-def test_chinchilla_fig4_columns_and_replication_filter():
-    path = DATA / "chinchilla_fig4_epoch2024.csv"
-    if not path.exists():
-        pytest.skip("shared data folder absent")
+def test_chinchilla_fig4_columns_and_replication_filter(shared_data):
+    path = shared_data("chinchilla_fig4_epoch2024.csv")
     raw = pd.read_csv(path)
     runs = load_runs(path, drop_highest=5)
     assert runs.column_map == {"N": "Model Size", "C": "Training FLOP", "L": "loss"}
@@ -49,11 +45,8 @@ def test_chinchilla_fig4_columns_and_replication_filter():
     assert not runs.has_curves and runs.n_runs == 240 and runs.df["is_final"].all()
 
 
-def test_pythia_curves_grouped_into_runs_by_size_and_seed():
-    path = DATA / "pythia_train_loss.csv"
-    if not path.exists():
-        pytest.skip("shared data folder absent")
-    pytest.importorskip("scalinglaws.units")
+def test_pythia_curves_grouped_into_runs_by_size_and_seed(shared_data):
+    path = shared_data("pythia_train_loss.csv")
     raw = pd.read_csv(path)
     # N is the model size in words ("14m"); D the tokens so far; no C column
     runs = load_runs(path, columns={"N": "model_size", "L": "train_lm_loss"})
@@ -81,7 +74,7 @@ def test_two_of_N_D_C_give_the_third(tmp_path):
 
 
 def test_parquet_jsonl_and_json_array_read_the_same(tmp_path):
-    pytest.importorskip("pyarrow")
+    # pyarrow is in the [dev] extra that `make test` installs: without it this fails
     GRID.to_parquet(tmp_path / "runs.parquet")
     GRID.to_json(tmp_path / "runs.jsonl", orient="records", lines=True)
     GRID.to_json(tmp_path / "runs.json", orient="records")
@@ -107,7 +100,6 @@ def test_explicit_mapping_string_dict_and_config_files(tmp_path):
 
 
 def test_human_quantities_in_N_column(tmp_path):
-    pytest.importorskip("scalinglaws.units")
     path = _write(tmp_path, "params,tokens,loss\n70M,1.4B,3.5\n1.4B,28B,2.9\n")
     runs = load_runs(path)
     np.testing.assert_allclose(runs.N, [7e7, 1.4e9])
@@ -130,7 +122,8 @@ def test_missing_loss_column_lists_present_and_suggests(tmp_path):
     msg = str(err.value)
     assert "has no column for loss (L)" in msg
     assert "columns present: params, tokens, lm_loss_val" in msg
-    assert '--columns "L=lm_loss_val"' in msg
+    assert 'columns="L=lm_loss_val"' in msg and "--" not in msg  # the argument, not the flag
+    assert err.value.argument == "columns"
 
 
 def test_one_of_N_D_C_is_not_enough(tmp_path):

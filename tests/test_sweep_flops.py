@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize_scalar
 
-from scalinglaws.allocate import allocate
+from scalinglaws.allocation import allocate, optimal_allocation
 from scalinglaws.errors import DataError, QuantityError, UnknownNameError
-from scalinglaws.fit.parametric import Approach3, derived_quantities
+from scalinglaws.fit.parametric import Approach3
 from scalinglaws.fit.result import Fit
 from scalinglaws.flops import flops_per_token
 from scalinglaws.laws import ChinchillaLaw, KaplanNDLaw
@@ -119,26 +119,29 @@ def test_approach3_allocates_under_f(f):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # C is not 6·N·D: SL-RUNS-FLOPS-MISMATCH
-        fit = Approach3(init=SMALL_GRID, budgets=budgets, flops_per_token=f).fit(runs)
-        six = Approach3(init=SMALL_GRID, budgets=budgets).fit(runs)
+        fit = Approach3(init=SMALL_GRID, flops_per_token=f).fit(runs)
+        six = Approach3(init=SMALL_GRID).fit(runs)
     assert fit.method["compute convention"] == SWEEP_TEXT
     assert six.method["compute convention"] == "C = 6·N·D"
     for c in budgets:
-        n, d = fit.derived[f"N_opt@{c:.3g}"], fit.derived[f"D_opt@{c:.3g}"]
+        alloc = fit.allocate(c)
+        n, d = alloc.N, alloc.D
         assert f(n) * d == pytest.approx(c, rel=1e-6)
         assert n == pytest.approx(argmin_independent(true, c, f), rel=1e-3)
-        assert fit.derived[f"L_opt@{c:.3g}"] == pytest.approx(float(fit.law(N=n, D=d)), rel=1e-12)
-        n6, d6 = six.derived[f"N_opt@{c:.3g}"], six.derived[f"D_opt@{c:.3g}"]
+        assert alloc.L == pytest.approx(float(fit.law(N=n, D=d)), rel=1e-12)
+        alloc6 = six.allocate(c)
+        n6, d6 = alloc6.N, alloc6.D
         assert 6 * n6 * d6 == pytest.approx(c, rel=1e-9)
     # the extrapolation diagnostic measures the data's compute by f, i.e. the recorded C
-    (far,) = [d for d in fit.diagnostics if d.code == "EXTRAPOLATION"]
+    (far,) = [d for d in fit.budget_diagnostics(budgets) if d.code == "EXTRAPOLATION"]
     assert f"budget 1e+14 FLOPs is {1e14 / runs['C'].max():.3g}×" in far.message
     assert f"largest C in the data ({runs['C'].max():.3g})" in far.message
     back = Fit.from_json(fit.to_json())
     assert back.method["compute convention"] == SWEEP_TEXT
+    assert back.allocate(1e14).N == pytest.approx(fit.allocate(1e14).N, rel=1e-12)
 
 
-def test_derived_quantities_numeric_matches_allocate(f):
+def test_optimal_allocation_numeric_matches_allocate(f):
     """The batched numeric allocation (all replicates and budgets at once) against
     allocate() of each law, for both forms; a replicate with an exponent <= 0 gives NaN."""
     laws = [
@@ -149,20 +152,21 @@ def test_derived_quantities_numeric_matches_allocate(f):
               ("E", "A", "B", "alpha", "beta")}  # fmt: skip
     consts["alpha"][-1] = -0.1  # a degenerate replicate
     budgets = [3e11, 1e13]
-    out = derived_quantities("chinchilla", consts, budgets, f)
+    N, D, L = optimal_allocation(ChinchillaLaw, consts, np.array(budgets), f)
+    assert N.shape == D.shape == L.shape == (3, 2)  # (replicates, budgets)
     for i, law in enumerate(laws):
         a = allocate(law, C=np.array(budgets), flops_per_token=f)
-        for j, c in enumerate(budgets):
-            assert out[f"N_opt@{c:.3g}"][i] == pytest.approx(a.N[j], rel=1e-8)
-            assert out[f"D_opt@{c:.3g}"][i] == pytest.approx(a.D[j], rel=1e-8)
-            assert out[f"L_opt@{c:.3g}"][i] == pytest.approx(a.L[j], rel=1e-12)
-    assert all(np.isnan(out[f"N_opt@{c:.3g}"][-1]) for c in budgets)
+        for j, _c in enumerate(budgets):
+            assert N[i, j] == pytest.approx(a.N[j], rel=1e-8)
+            assert D[i, j] == pytest.approx(a.D[j], rel=1e-8)
+            assert L[i, j] == pytest.approx(a.L[j], rel=1e-12)
+    assert all(np.isnan(N[-1, j]) for j in range(len(budgets)))
     kaplan = KaplanNDLaw(N_c=8.8e13, alpha_N=0.076, D_c=5.4e13, alpha_D=0.095)
     kc = {k: np.array([getattr(kaplan, k)]) for k in ("N_c", "D_c", "alpha_N", "alpha_D")}
-    kout = derived_quantities("kaplan", kc, [1e20], f)
+    kN, kD, _ = optimal_allocation(KaplanNDLaw, kc, np.array([1e20]), f)
     ka = allocate(kaplan, C=1e20, flops_per_token=f)
-    assert kout["N_opt@1e+20"][0] == pytest.approx(ka.N, rel=1e-8)
-    assert f(kout["N_opt@1e+20"][0]) * kout["D_opt@1e+20"][0] == pytest.approx(1e20, rel=1e-12)
+    assert kN[0, 0] == pytest.approx(ka.N, rel=1e-8)
+    assert f(kN[0, 0]) * kD[0, 0] == pytest.approx(1e20, rel=1e-12)
 
 
 def test_approach3_flops_per_token_bad_input():
@@ -255,8 +259,9 @@ def test_plain_runs_keep_six_n_d(tmp_path):
         from scalinglaws.runs import load_runs
 
         runs = load_runs(tmp_path / "runs.csv")
-    fit = Approach3(init=SMALL_GRID, budgets=[1e13]).fit(runs)
-    n, d = fit.derived["N_opt@1e+13"], fit.derived["D_opt@1e+13"]
+    fit = Approach3(init=SMALL_GRID).fit(runs)
+    alloc = fit.allocate(1e13)
+    n, d = alloc.N, alloc.D
     assert 6 * n * d == pytest.approx(1e13, rel=1e-9)
     assert fit.method["compute convention"] == "C = 6·N·D"
     assert fit.data["flops convention"] == "C = 6·N·D"

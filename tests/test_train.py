@@ -92,6 +92,23 @@ def test_whole_floats_are_accepted_and_from_dict_checks_keys():
         TrainConfig.from_dict({"n_layer": 1})
 
 
+def test_from_dict_requires_exactly_the_fields_without_defaults():
+    data = tiny().to_dict()
+    required = "n_layer d_model n_head n_ctx tokens batch_size lr warmup_tokens".split()
+    # the fields without a default, in declaration order, are all named when missing
+    with pytest.raises(PlanError) as info:
+        TrainConfig.from_dict({"n_layer": 1, "corpus": "synthetic:markov"})
+    assert str(info.value) == (
+        "TrainConfig is missing required field(s): " + ", ".join(required[1:]) + "."
+    )
+    for name in required:
+        with pytest.raises(PlanError, match=f"missing required field\\(s\\): {name}\\.$"):
+            TrainConfig.from_dict({k: v for k, v in data.items() if k != name})
+    # every other field has a default: the required ones alone make a config
+    minimal = TrainConfig.from_dict({name: data[name] for name in required})
+    assert minimal.tokens == data["tokens"] and minimal.eval_tokens == 65536  # the default
+
+
 def test_bad_corpus_errors(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         train(tiny(corpus=str(tmp_path / "missing.txt")))

@@ -4,10 +4,7 @@ Published laws and constants, compute-optimal allocation, fitting laws to your o
 honest intervals, and running the IsoFLOP sweeps that produce the runs.
 """
 
-# Imported eagerly: the submodule scalinglaws.allocate shares the function's name, and a lazy
-# import would let the submodule (bound as the package attribute when any code imports it)
-# hide the function.  Once bound here, later imports of the submodule leave it alone.
-from scalinglaws.allocate import allocate
+from scalinglaws.convention import FlopsConvention
 from scalinglaws.errors import (
     DataError,
     DomainError,
@@ -18,17 +15,19 @@ from scalinglaws.errors import (
     ScalingLawsWarning,
     UnknownNameError,
 )
-from scalinglaws.fit.result import Diagnostic, Fit
+from scalinglaws.fit.result import Diagnostic, Fit, Replicates
 from scalinglaws.laws import ChinchillaLaw, Law, PowerLaw, law_from_dict
 
 __version__ = "0.1.0"
 
 # The rest of the public API, imported on first use so `import scalinglaws` stays light.
 _LAZY = {
-    "allocate_for_params": "scalinglaws.allocate",
-    "compute_for_loss": "scalinglaws.allocate",
-    "efficient_frontier": "scalinglaws.allocate",
-    "isoloss_contours": "scalinglaws.allocate",
+    "allocate": "scalinglaws.allocation",
+    "Allocation": "scalinglaws.allocation",
+    "allocate_for_params": "scalinglaws.allocation",
+    "compute_for_loss": "scalinglaws.allocation",
+    "efficient_frontier": "scalinglaws.allocation",
+    "isoloss_contours": "scalinglaws.allocation",
     "get_preset": "scalinglaws.presets",
     "list_presets": "scalinglaws.presets",
     "load_runs": "scalinglaws.runs",
@@ -41,6 +40,8 @@ _LAZY = {
     "auto_backtest": "scalinglaws.fit.auto",
     "backtest": "scalinglaws.fit.backtest",
     "build_report": "scalinglaws.report",
+    "Prediction": "scalinglaws.fit.questions",
+    "estimator_class": "scalinglaws.fit",
 }
 
 
@@ -61,17 +62,18 @@ def __dir__() -> list[str]:
 
 __all__ = [  # noqa: RUF022 - the eager names, then the lazy ones
     *_LAZY,
-    "allocate",
     "ChinchillaLaw",
     "DataError",
     "Diagnostic",
     "DomainError",
     "Fit",
     "FitError",
+    "FlopsConvention",
     "Law",
     "PlanError",
     "PowerLaw",
     "QuantityError",
+    "Replicates",
     "ScalingLawsError",
     "ScalingLawsWarning",
     "UnknownNameError",

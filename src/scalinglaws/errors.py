@@ -12,7 +12,16 @@ from __future__ import annotations
 
 
 class ScalingLawsError(Exception):
-    """Base class of every error raised by scalinglaws on bad input or a failed computation."""
+    """Base class of every error raised by scalinglaws on bad input or a failed computation.
+
+    ``argument`` names the Python argument at fault (``"time_min"``), or is None when no one
+    argument is; the message then speaks of it by that name (``time_min must be ...``), never
+    by a command-line flag.  The command line restates such a message in its own flags.
+    """
+
+    def __init__(self, *args: object, argument: str | None = None) -> None:
+        super().__init__(*args)
+        self.argument = argument
 
 
 class QuantityError(ScalingLawsError, ValueError):
@@ -97,17 +106,19 @@ def check_writable(path: object, what: str = "", folder: bool = False) -> None:
 class ScalingLawsWarning(UserWarning):
     """A warning with a stable machine-readable ``code``."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, argument: str | None = None) -> None:
         super().__init__(f"[{code}] {message}")
         self.code = code
         self.text = message
+        #: The Python argument the warning is about, as in :class:`ScalingLawsError`.
+        self.argument = argument
 
 
-def warn(code: str, message: str, stacklevel: int = 2) -> None:
-    """Emit a :class:`ScalingLawsWarning` with a stable ``code``."""
+def warn(code: str, message: str, stacklevel: int = 2, argument: str | None = None) -> None:
+    """Emit a :class:`ScalingLawsWarning` with a stable ``code`` (about ``argument``, if any)."""
     import warnings
 
-    warnings.warn(ScalingLawsWarning(code, message), stacklevel=stacklevel + 1)
+    warnings.warn(ScalingLawsWarning(code, message, argument), stacklevel=stacklevel + 1)
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:

@@ -112,8 +112,11 @@ def get_accelerator(name: str) -> Accelerator:
     names = tuple(ACCELERATORS)
     hint = did_you_mean(str(name), names)
     if not hint.startswith("; did"):
-        hint = f"; valid names are {', '.join(names)} (or give the peak FLOP/s with --peak)."
-    raise UnknownNameError(f"unknown accelerator {str(name)!r}{hint}")
+        hint = (
+            f"; valid names are {', '.join(names)} (or give the peak FLOP/s per device, e.g. "
+            "peak=989e12)."
+        )
+    raise UnknownNameError(f"unknown accelerator {str(name)!r}{hint}", argument="accelerator")
 
 
 @dataclass(frozen=True)
@@ -148,13 +151,15 @@ def _resolve_peak(accelerator: str | Accelerator | None, peak: Any) -> tuple[str
         acc = get_accelerator(accelerator)  # type: ignore[arg-type]
         name, value = acc.name, acc.peak_flops
     if peak is not None:
-        value = parse_quantity(peak, "--peak")
+        value = parse_quantity(peak, "peak")
         if name is not None:
             name = f"{name} (peak overridden)"
     if value is None:
         raise QuantityError(
-            "no accelerator peak given; name an accelerator (e.g. --accelerator h100, see "
-            "'scalinglaws accelerators') or give the peak FLOP/s per device with --peak."
+            f"no accelerator peak given; name an accelerator (e.g. accelerator='h100'; valid "
+            f"names are {', '.join(ACCELERATORS)}) or give the peak FLOP/s per device (e.g. "
+            "peak=989e12).",
+            argument="accelerator",
         )
     return name, value
 
@@ -181,17 +186,19 @@ def estimate_budget(
     Raises :class:`QuantityError` for a non-positive budget, an MFU outside (0, 1], a
     non-positive device count or price, and :class:`UnknownNameError` for an unknown name.
     """
-    C = parse_quantity(flops, "--compute")
+    C = parse_quantity(flops, "flops")
     name, peak_value = _resolve_peak(accelerator, peak)
-    u = parse_fraction(mfu, "--mfu")
-    n = parse_count(devices, "--devices")
-    price = None if price_per_hour is None else parse_price(price_per_hour, "--price-per-hour")
+    u = parse_fraction(mfu, "mfu")
+    n = parse_count(devices, "devices")
+    price = None if price_per_hour is None else parse_price(price_per_hour, "price_per_hour")
     rate = n * peak_value * u
     seconds = C / rate
     device_hours = n * seconds / SECONDS_PER_HOUR
     cost = None if price is None else device_hours * price
     if not math.isfinite(seconds):
-        raise QuantityError(f"--compute {C:g} gives a non-finite training time; check the inputs.")
+        raise QuantityError(
+            f"flops={C:g} gives a non-finite training time; check the inputs.", argument="flops"
+        )
     return Budget(
         flops=C,
         pf_days=C / PF_DAY,
@@ -217,9 +224,9 @@ def flops_in_time(
     devices: int | str = 1,
 ) -> float:
     """The inverse question: FLOPs a cluster delivers in ``days``, C = devices x peak x MFU x t."""
-    t = parse_quantity(days, "--days") * SECONDS_PER_DAY
+    t = parse_quantity(days, "days") * SECONDS_PER_DAY
     _, peak_value = _resolve_peak(accelerator, peak)
-    return parse_count(devices, "--devices") * peak_value * parse_fraction(mfu, "--mfu") * t
+    return parse_count(devices, "devices") * peak_value * parse_fraction(mfu, "mfu") * t
 
 
 def achieved_mfu(

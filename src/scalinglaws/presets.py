@@ -65,7 +65,7 @@ class PowerAllocation:
     D*(C) = k_D·(C/C_unit)^b.
 
     When only one of the two is published the other follows from C = k·N·D (k the
-    FLOPs-per-parameter-per-token of :func:`scalinglaws.allocate.allocate`).  ``C_unit`` is the
+    FLOPs-per-parameter-per-token of :func:`scalinglaws.allocation.allocate`).  ``C_unit`` is the
     FLOPs in one unit of the rule's C (1 for FLOPs, 8.64e19 for Kaplan's PF-days).  ``loss`` is
     the paper's law for the loss along the rule as a function of C (Kaplan's L(C_min)), or
     ``None`` when the paper publishes none (then allocations report L = NaN).
@@ -116,7 +116,7 @@ class PowerAllocation:
 class Preset:
     """What one paper published, ready to evaluate and to check against the paper.
 
-    ``law`` is the (N, D) loss law that :func:`scalinglaws.allocate.allocate` minimises
+    ``law`` is the (N, D) loss law that :func:`scalinglaws.allocation.allocate` minimises
     (``None`` when the paper has none); ``rule`` a published power-law allocation, which
     takes precedence over ``law`` for allocation; ``laws`` every law of the paper, labelled as
     the paper labels it; ``constants`` further published numbers (exponents, batch-size
@@ -137,7 +137,7 @@ class Preset:
 
     @property
     def allocation_method(self) -> str:
-        """How :func:`~scalinglaws.allocate.allocate` answers for this preset, in words."""
+        """How :func:`~scalinglaws.allocation.allocate` answers for this preset, in words."""
         if self.rule is not None:
             return f"power-law rule {self.rule.formula}"
         if isinstance(self.law, ChinchillaLaw):
@@ -159,8 +159,8 @@ class Preset:
 
     def allocate(self, C: Any, flops_per_token: Any = 6.0) -> Any:
         """Compute-optimal allocation for budget(s) ``C`` (FLOPs); see
-        :func:`scalinglaws.allocate.allocate`."""
-        from scalinglaws.allocate import allocate
+        :func:`scalinglaws.allocation.allocate`."""
+        from scalinglaws.allocation import allocate
 
         return allocate(self, C=C, flops_per_token=flops_per_token)
 
@@ -171,9 +171,9 @@ class Preset:
         ``paper_D``, ``paper_L``), ours (``C``, ``N``, ``D``, ``L``) and relative errors
         ``err_C``... (ours / paper - 1) for the columns the paper prints and we did not take as
         the input.  A row with ``given == "N"`` asks for the budget at which N is optimal
-        (:func:`~scalinglaws.allocate.allocate_for_params`); ``given == "C"`` allocates C.
+        (:func:`~scalinglaws.allocation.allocate_for_params`); ``given == "C"`` allocates C.
         """
-        from scalinglaws.allocate import allocate, allocate_for_params
+        from scalinglaws.allocation import allocate, allocate_for_params
 
         rows = []
         for p in self.projections:

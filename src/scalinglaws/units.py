@@ -56,8 +56,16 @@ _PATTERN = re.compile(
 )
 
 
+def _error(what: str, message: str) -> QuantityError:
+    """A :class:`QuantityError` whose ``argument`` is the argument ``what`` names, if any:
+    ``"flops"``, ``"flops item '70X'"`` and ``"cut (FLOPs)"`` name one, ``"value"`` does not."""
+    m = re.match(r"[A-Za-z_]\w*(?=$| item | \()", what)
+    argument = m.group(0) if m and m.group(0) != "value" else None
+    return QuantityError(message, argument=argument)
+
+
 def _fail(what: str, text: Any, why: str) -> QuantityError:
-    return QuantityError(f"{what} {why}, got {text!r}; expected a positive quantity {_EXAMPLES}.")
+    return _error(what, f"{what} {why}, got {text!r}; expected a positive quantity {_EXAMPLES}.")
 
 
 def parse_quantity(text: str | float | int, what: str = "value") -> float:
@@ -67,7 +75,7 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
     ``"3.8e25"``, ``"5.76e23 FLOPs"``, ``"1,000"``, ``"2x10^22"``; ``"3640 PF-days"`` ->
     3640 x 8.64e19 FLOPs (1 PF-day = 1e15 FLOP/s for a day, Kaplan et al. 2020).
 
-    Raises :class:`QuantityError` naming ``what`` (e.g. ``"--params"``) for text that is not a
+    Raises :class:`QuantityError` naming ``what`` (e.g. ``"params"``) for text that is not a
     number, and for zero, negative, NaN or infinite values.
     """
     if isinstance(text, bool):
@@ -83,13 +91,14 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
         # Only thousands separators ("1,000,000"); "1,5" is a decimal comma we will not guess at.
         grouped = re.match(r"^[+-]?\d{1,3}(?:,\d{3})+(?![\d,])", s)
         if grouped is None or "," in s[grouped.end() :]:
-            raise QuantityError(
+            raise _error(
+                what,
                 f"{what} has a misplaced comma in {raw!r}; commas may only separate thousands "
-                "('1,000,000') and the decimal mark is a point ('1.5')."
+                "('1,000,000') and the decimal mark is a point ('1.5').",
             )
         s = s.replace(",", "")
     if not s:
-        raise QuantityError(f"{what} is empty; expected a positive quantity {_EXAMPLES}.")
+        raise _error(what, f"{what} is empty; expected a positive quantity {_EXAMPLES}.")
     if s.lower() in {"nan", "inf", "+inf", "-inf", "infinity", "-infinity"}:
         raise _fail(what, raw, "must be a finite number")
     m = _PATTERN.match(s)
@@ -98,9 +107,10 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
     unit = re.sub(r"\s+", " ", (m.group("unit") or "").strip().lower())
     if unit not in UNITS:
         units = "FLOPs, PF-days, tokens, params"
-        raise QuantityError(
+        raise _error(
+            what,
             f"{what} has an unknown suffix or unit in {raw!r}; valid suffixes are k, M, B, T, P "
-            f"and valid units are {units} (e.g. '70B', '3640 PF-days')."
+            f"and valid units are {units} (e.g. '70B', '3640 PF-days').",
         )
     value = float(m.group("num")) if m.group("num") is not None else 1.0
     if m.group("exp") is not None:
@@ -139,15 +149,17 @@ def parse_quantities(text: str, what: str) -> list[float]:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return [parse_quantity(text, what)]
     if not isinstance(text, str) or not text.strip():
-        raise QuantityError(
+        raise _error(
+            what,
             f"{what} is empty; expected a comma-separated list of positive quantities "
-            "such as '1e22,1e24' or '70B,405B'."
+            "such as '1e22,1e24' or '70B,405B'.",
         )
     items = [t.strip() for t in text.split(",")]
     if any(not t for t in items):
-        raise QuantityError(
+        raise _error(
+            what,
             f"{what} has an empty item in {text!r}; expected a comma-separated list of "
-            "positive quantities such as '1e22,1e24' (no thousands separators inside a list)."
+            "positive quantities such as '1e22,1e24' (no thousands separators inside a list).",
         )
     return [parse_quantity(t, f"{what} item {t!r}" if len(items) > 1 else what) for t in items]
 
@@ -159,7 +171,7 @@ def parse_count(text: str | float | int, what: str = "value") -> int:
     """
     value = parse_quantity(text, what)
     if not value.is_integer():
-        raise QuantityError(f"{what} must be a whole number such as '80' or '32k', got {text!r}.")
+        raise _error(what, f"{what} must be a whole number such as '80' or '32k', got {text!r}.")
     return int(value)
 
 
@@ -192,20 +204,20 @@ def parse_fraction(text: str | float | int, what: str = "value") -> float:
         try:
             value = float(s)
         except ValueError:
-            raise QuantityError(
-                f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
+            raise _error(
+                what, f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
             ) from None
     elif isinstance(text, (int, float)) and not isinstance(text, bool) or _is_numpy_number(text):
         value = float(text)
     else:
-        raise QuantityError(
-            f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
+        raise _error(
+            what, f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
         )
     if pct:
         value /= 100.0
     if not (math.isfinite(value) and 0.0 < value <= 1.0):
-        raise QuantityError(
-            f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
+        raise _error(
+            what, f"{what} must be a fraction in (0, 1] such as '0.4' or '40%', got {raw!r}."
         )
     return value
 

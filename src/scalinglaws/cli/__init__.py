@@ -2,14 +2,22 @@
 
 Each command group lives in its own module and adds its commands to :data:`cli` through a
 ``register(group)`` function.  Bad input prints one sentence to stderr and exits with 2.
+
+The library's messages name its Python arguments (``time_min must be ...``); a library error
+leaving a command is restated in that command's flags (``--time must be ...``) by
+:func:`scalinglaws.cli.options.restate`, which every command's callback is wrapped in.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 
+from scalinglaws.cli.options import restate
 from scalinglaws.errors import ScalingLawsError
 
 # click >= 8.2 raises this for a group called without a command (older click exits with 0).
@@ -27,6 +35,29 @@ def _register_all() -> None:
 
     for module in (calc, compute, fitting, sweep, report):
         module.register(cli)
+    _restate_errors_in_flags(cli)
+
+
+def _restate_errors_in_flags(group: click.Group) -> None:
+    """Wrap the callback of every command under ``group`` so that a library error leaving it
+    names the command's flags, not the Python arguments behind them."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _restate_errors_in_flags(command)
+        elif command.callback is not None:
+            command.callback = _restating(command, command.callback)
+
+
+def _restating(command: click.Command, callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except ScalingLawsError as exc:
+            restate(exc, command)
+            raise
+
+    return run
 
 
 _register_all()

@@ -44,6 +44,7 @@ _OPTIONAL_ARCH_FLAGS: dict[str, str] = {
     "--d-head": "d_head",
     "--kv-heads": "n_kv_heads",
 }
+_ALL_ARCH_FLAGS = {**_ARCH_FLAGS, **_OPTIONAL_ARCH_FLAGS}
 
 
 def _num(x: float) -> str:
@@ -74,7 +75,7 @@ def _architecture(values: dict[str, str | None], flags: dict[str, bool]) -> Arch
         )
     kwargs: dict[str, Any] = {
         field: parse_count(given[flag], flag)
-        for flag, field in {**_ARCH_FLAGS, **_OPTIONAL_ARCH_FLAGS}.items()
+        for flag, field in _ALL_ARCH_FLAGS.items()
         if flag in given
     }
     try:
@@ -83,7 +84,7 @@ def _architecture(values: dict[str, str | None], flags: dict[str, bool]) -> Arch
         import re
 
         text = str(exc).replace("Architecture ", "", 1)
-        for flag, field in {**_ARCH_FLAGS, **_OPTIONAL_ARCH_FLAGS}.items():
+        for flag, field in _ALL_ARCH_FLAGS.items():
             text = re.sub(rf"\b{field}=", f"{flag} ", text)
             text = re.sub(rf"\b{field}\b", flag, text)
         raise QuantityError(text) from None
@@ -272,149 +273,162 @@ def _budget(
     print_table(rows, ["quantity", "value"], title="Training time and cost")
 
 
+# ============================================================================ commands
 def register(group: click.Group) -> None:
     """Add 'flops', 'budget' and 'accelerators' to the top-level group."""
+    for name, callback, params in (
+        ("flops", flops_command, _flops_params()),
+        ("budget", budget_command, _budget_params()),
+        ("accelerators", accelerators_command, [_json_flag("a table")]),
+    ):
+        group.add_command(
+            click.Command(name, callback=callback, params=params, help=callback.__doc__)
+        )
 
-    @group.command("flops")
-    @click.option("--params", help="Parameters N (e.g. 70B); alone with --tokens gives 6ND.")
-    @click.option("--tokens", help="Training tokens D (e.g. 1.4T).")
-    @click.option("--layers", help="Number of transformer blocks n_layer.")
-    @click.option("--d-model", help="Residual width d_model.")
-    @click.option("--heads", help="Attention (query) heads.")
-    @click.option("--vocab", help="Vocabulary size (e.g. 32000 or 32k).")
-    @click.option("--context", help="Context length n_ctx in tokens.")
-    @click.option("--d-ff", help="MLP width [default: 4 x d_model].")
-    @click.option("--d-head", help="Head width [default: d_model / heads].")
-    @click.option(
-        "--kv-heads", help="Key/value heads for grouped-query attention [default: heads]."
-    )
-    @click.option("--untied", is_flag=True, help="Output head not tied to the token embedding.")
-    @click.option("--gated", is_flag=True, help="Gated MLP (SwiGLU/GeGLU): three matrices.")
-    @click.option(
-        "--positions",
-        type=click.Choice(["learned", "none"]),
-        default="learned",
-        show_default=True,
-        help="'learned' counts an n_ctx x d_model position table; 'none' for RoPE/ALiBi.",
-    )
-    @click.option("--biases", is_flag=True, help="Count bias vectors of linear layers and norms.")
-    @click.option("--norm-gains", is_flag=True, help="Count normalisation gains.")
-    @click.option(
-        "--convention",
-        default="6N",
-        show_default=True,
-        help=f"FLOP convention: {', '.join(CONVENTIONS)}.",
-    )
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-    def flops_command(
-        params: str | None,
-        tokens: str | None,
-        layers: str | None,
-        d_model: str | None,
-        heads: str | None,
-        vocab: str | None,
-        context: str | None,
-        d_ff: str | None,
-        d_head: str | None,
-        kv_heads: str | None,
-        untied: bool,
-        gated: bool,
-        positions: str,
-        biases: bool,
-        norm_gains: bool,
-        convention: str,
-        as_json: bool,
-    ) -> None:
-        """Parameters and training FLOPs of an architecture under every FLOP convention.
 
-        Example: scalinglaws flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768
-        --vocab 32000 --context 2048 --tokens 1.4T --convention chinchilla
-        """
-        values = {
-            "--layers": layers,
-            "--d-model": d_model,
-            "--heads": heads,
-            "--vocab": vocab,
-            "--context": context,
-            "--d-ff": d_ff,
-            "--d-head": d_head,
-            "--kv-heads": kv_heads,
-        }
-        flags = {
-            "tied_embeddings": not untied,
-            "gated_mlp": gated,
-            "learned_positions": positions == "learned",
-            "biases": biases,
-            "norm_gains": norm_gains,
-        }
-        arch = _architecture(values, flags)
-        if arch is not None and params is not None:
+def _json_flag(what: str) -> click.Option:
+    return click.Option(["--json", "as_json"], is_flag=True, help=f"Print JSON instead of {what}.")
+
+
+# ------------------------------------------------------------------ flops
+def _flops_params() -> list[click.Parameter]:
+    """--params/--tokens, the architecture's sizes and switches, --convention and --json."""
+    return [
+        click.Option(["--params"], help="Parameters N (e.g. 70B); alone with --tokens gives 6ND."),
+        click.Option(["--tokens"], help="Training tokens D (e.g. 1.4T)."),
+        click.Option(["--layers"], help="Number of transformer blocks n_layer."),
+        click.Option(["--d-model"], help="Residual width d_model."),
+        click.Option(["--heads"], help="Attention (query) heads."),
+        click.Option(["--vocab"], help="Vocabulary size (e.g. 32000 or 32k)."),
+        click.Option(["--context"], help="Context length n_ctx in tokens."),
+        click.Option(["--d-ff"], help="MLP width [default: 4 x d_model]."),
+        click.Option(["--d-head"], help="Head width [default: d_model / heads]."),
+        click.Option(
+            ["--kv-heads"], help="Key/value heads for grouped-query attention [default: heads]."
+        ),
+        click.Option(
+            ["--untied"], is_flag=True, help="Output head not tied to the token embedding."
+        ),
+        click.Option(["--gated"], is_flag=True, help="Gated MLP (SwiGLU/GeGLU): three matrices."),
+        click.Option(
+            ["--positions"],
+            type=click.Choice(["learned", "none"]),
+            default="learned",
+            show_default=True,
+            help="'learned' counts an n_ctx x d_model position table; 'none' for RoPE/ALiBi.",
+        ),
+        click.Option(
+            ["--biases"], is_flag=True, help="Count bias vectors of linear layers and norms."
+        ),
+        click.Option(["--norm-gains"], is_flag=True, help="Count normalisation gains."),
+        click.Option(
+            ["--convention"],
+            default="6N",
+            show_default=True,
+            help=f"FLOP convention: {', '.join(CONVENTIONS)}.",
+        ),
+        _json_flag("tables"),
+    ]
+
+
+def flops_command(
+    params: str | None,
+    tokens: str | None,
+    untied: bool,
+    gated: bool,
+    positions: str,
+    biases: bool,
+    norm_gains: bool,
+    convention: str,
+    as_json: bool,
+    **sizes: str | None,
+) -> None:
+    """Parameters and training FLOPs of an architecture under every FLOP convention.
+
+    Example: scalinglaws flops --layers 80 --d-model 8192 --heads 64 --d-ff 32768
+    --vocab 32000 --context 2048 --tokens 1.4T --convention chinchilla
+    """
+    flags = {
+        "tied_embeddings": not untied,
+        "gated_mlp": gated,
+        "learned_positions": positions == "learned",
+        "biases": biases,
+        "norm_gains": norm_gains,
+    }
+    values = {flag: sizes[flag[2:].replace("-", "_")] for flag in _ALL_ARCH_FLAGS}
+    arch = _architecture(values, flags)
+    if arch is not None and params is not None:
+        raise QuantityError(
+            "give either --params or an architecture (--layers, --d-model, ...), not both."
+        )
+    if arch is None:
+        if params is None:
             raise QuantityError(
-                "give either --params or an architecture (--layers, --d-model, ...), not both."
+                "give --params (e.g. 70B) or an architecture (--layers, --d-model, --heads, "
+                "--vocab, --context)."
             )
-        if arch is None:
-            if params is None:
-                raise QuantityError(
-                    "give --params (e.g. 70B) or an architecture (--layers, --d-model, --heads, "
-                    "--vocab, --context)."
-                )
-            _flops_from_params(params, tokens, convention, as_json)
-        else:
-            _flops_from_architecture(arch, tokens, convention, as_json)
+        _flops_from_params(params, tokens, convention, as_json)
+    else:
+        _flops_from_architecture(arch, tokens, convention, as_json)
 
-    @group.command("budget")
-    @click.option("--compute", help="Training FLOPs C (e.g. 3.8e25, '3640 PF-days').")
-    @click.option("--params", help="Parameters N (with --tokens: C = 6ND).")
-    @click.option("--tokens", help="Training tokens D (with --params).")
-    @click.option(
-        "--accelerator",
-        help="Accelerator name (see 'scalinglaws accelerators'), or 'list' to show the table.",
-    )
-    @click.option("--peak", help="Peak FLOP/s per device, overriding the table (e.g. 989e12).")
-    @click.option("--devices", default="1", show_default=True, help="Number of devices.")
-    @click.option(
-        "--mfu", default="0.4", show_default=True, help="Model FLOPs utilisation in (0, 1]."
-    )
-    @click.option("--price-per-hour", help="Price per device-hour (e.g. 2.5 or '$2.50').")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-    def budget_command(
-        compute: str | None,
-        params: str | None,
-        tokens: str | None,
-        accelerator: str | None,
-        peak: str | None,
-        devices: str,
-        mfu: str,
-        price_per_hour: str | None,
-        as_json: bool,
-    ) -> None:
-        """Wall-clock days, device-hours, PF-days and cost of a training budget.
 
-        Example: scalinglaws budget --compute 3.8e25 --accelerator h100 --devices 16000 --mfu 0.4
-        """
-        if accelerator is not None and accelerator.strip().lower() == "list":
-            extra = [
-                f
-                for f, v in (
-                    ("--compute", compute),
-                    ("--params", params),
-                    ("--tokens", tokens),
-                    ("--peak", peak),
-                    ("--price-per-hour", price_per_hour),
-                )
-                if v is not None
-            ]
-            if extra:
-                raise QuantityError(
-                    f"--accelerator list only prints the table of accelerators and takes no "
-                    f"budget; drop {', '.join(extra)} or name an accelerator such as h100."
-                )
-            _print_accelerators(as_json)
-            return
-        _budget(compute, params, tokens, accelerator, peak, devices, mfu, price_per_hour, as_json)
+# ------------------------------------------------------------------ budget
+def _budget_params() -> list[click.Parameter]:
+    return [
+        click.Option(["--compute"], help="Training FLOPs C (e.g. 3.8e25, '3640 PF-days')."),
+        click.Option(["--params"], help="Parameters N (with --tokens: C = 6ND)."),
+        click.Option(["--tokens"], help="Training tokens D (with --params)."),
+        click.Option(
+            ["--accelerator"],
+            help="Accelerator name (see 'scalinglaws accelerators'), or 'list' to show the table.",
+        ),
+        click.Option(
+            ["--peak"], help="Peak FLOP/s per device, overriding the table (e.g. 989e12)."
+        ),
+        click.Option(["--devices"], default="1", show_default=True, help="Number of devices."),
+        click.Option(
+            ["--mfu"], default="0.4", show_default=True, help="Model FLOPs utilisation in (0, 1]."
+        ),
+        click.Option(["--price-per-hour"], help="Price per device-hour (e.g. 2.5 or '$2.50')."),
+        _json_flag("a table"),
+    ]
 
-    @group.command("accelerators")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-    def accelerators_command(as_json: bool) -> None:
-        """List the accelerators' dense BF16 peaks used by 'budget' (override with --peak)."""
+
+def budget_command(
+    compute: str | None,
+    params: str | None,
+    tokens: str | None,
+    accelerator: str | None,
+    peak: str | None,
+    devices: str,
+    mfu: str,
+    price_per_hour: str | None,
+    as_json: bool,
+) -> None:
+    """Wall-clock days, device-hours, PF-days and cost of a training budget.
+
+    Example: scalinglaws budget --compute 3.8e25 --accelerator h100 --devices 16000 --mfu 0.4
+    """
+    if accelerator is not None and accelerator.strip().lower() == "list":
+        given = (
+            ("--compute", compute),
+            ("--params", params),
+            ("--tokens", tokens),
+            ("--peak", peak),
+            ("--price-per-hour", price_per_hour),
+        )
+        extra = [f for f, v in given if v is not None]
+        if extra:
+            raise QuantityError(
+                f"--accelerator list only prints the table of accelerators and takes no "
+                f"budget; drop {', '.join(extra)} or name an accelerator such as h100."
+            )
         _print_accelerators(as_json)
+        return
+    _budget(compute, params, tokens, accelerator, peak, devices, mfu, price_per_hour, as_json)
+
+
+# ------------------------------------------------------------------ accelerators
+def accelerators_command(as_json: bool) -> None:
+    """List the accelerators' dense BF16 peaks used by 'budget' (override with --peak)."""
+    _print_accelerators(as_json)

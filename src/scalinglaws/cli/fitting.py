@@ -35,16 +35,11 @@ from scalinglaws.errors import (
     UnknownNameError,
     did_you_mean,
 )
+from scalinglaws.fit import ESTIMATORS, estimator_class
 from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP
 
-# approach -> (module, class); imported lazily so `scalinglaws --help` stays fast.
-APPROACHES: dict[str, tuple[str, str]] = {
-    "1": ("scalinglaws.fit.envelope", "Approach1"),
-    "2": ("scalinglaws.fit.isoflop", "Approach2"),
-    "3": ("scalinglaws.fit.parametric", "Approach3"),
-    "power": ("scalinglaws.fit.powerlaw", "PowerLawFit"),
-    "auto": ("scalinglaws.fit.auto", "AutoFit"),
-}
+#: The approaches the command line knows: the library's registry.
+APPROACHES = ESTIMATORS
 
 
 def build_estimator(approach: str, **options: Any) -> Any:
@@ -56,10 +51,7 @@ def build_estimator(approach: str, **options: Any) -> Any:
     must be ..."``) is re-raised naming the flag instead (``"--min-sizes must be ..."``).
     """
     key = approach_key(approach)
-    import importlib
-
-    module, name = APPROACHES[key]
-    cls = importlib.import_module(module).__dict__[name]
+    cls = estimator_class(key)
     accepted = set(inspect.signature(cls).parameters)
     kwargs = {}
     for arg, value in options.items():
@@ -97,22 +89,19 @@ def _flag(arg: str, value: Any = None) -> str:
 
 def approach_key(approach: str) -> str:
     """The canonical approach name ("1", "2", "3", "power", "auto"), or
-    :class:`UnknownNameError`."""
+    :class:`UnknownNameError` naming --approach."""
     key = str(approach).strip().lower()
-    if key not in APPROACHES:
+    if key not in ESTIMATORS:
         raise UnknownNameError(
-            f"unknown approach '{approach}' for --approach" + did_you_mean(key, list(APPROACHES))
+            f"unknown approach '{approach}' for --approach" + did_you_mean(key, list(ESTIMATORS))
         )
     return key
 
 
 def _accepts(approach: str, arg: str) -> bool:
-    import importlib
-
-    module, name = APPROACHES[approach]
     try:
-        cls = importlib.import_module(module).__dict__[name]
-    except (ImportError, KeyError):
+        cls = estimator_class(approach)
+    except (ImportError, AttributeError):
         return False
     return arg in inspect.signature(cls).parameters
 
@@ -254,7 +243,7 @@ def _load(
     return runs
 
 
-def _estimator(options: dict[str, Any], level: float, budgets: list[float] | None) -> Any:
+def _estimator(options: dict[str, Any], level: float) -> Any:
     """Build the estimator from the command's estimator flags (``approach``, ``law``, ...);
     the flags given as text are parsed here, each error naming its flag."""
     from scalinglaws.units import parse_quantities, parse_quantity
@@ -269,14 +258,14 @@ def _estimator(options: dict[str, Any], level: float, budgets: list[float] | Non
             opts["isoflop_budgets"], what="--isoflop-budgets"
         )
     opts.update(parse_profile_options(opts.get("profile"), opts.get("degree"), opts.get("window")))
-    estimator = build_estimator(approach, **opts, level=level, budgets=budgets)
-    return estimator
+    return build_estimator(approach, **opts, level=level)
 
 
 # ============================================================================ printing
-def print_fit(fit: Any) -> None:
+def print_fit(fit: Any, budgets: list[float] | None = None) -> None:
     """The fit as tables a person can paste into a paper: estimates with standard errors
-    and intervals, derived exponents and allocations, then diagnostics."""
+    and intervals, derived exponents and the allocations at ``budgets``, then diagnostics
+    (the fit's, and those of the budgets asked)."""
     from scalinglaws.cli.output import print_table
 
     pct = f"{100 * fit.level:g}%"
@@ -292,21 +281,29 @@ def print_fit(fit: Any) -> None:
         click.echo(f"{key}: {shown}")
     uncertain = bool(fit.stderr or fit.intervals)
     columns = ["", "estimate", "std err", f"{pct} interval"] if uncertain else ["", "estimate"]
+    from scalinglaws.fit.questions import allocation_rows
+
+    extra_rows = [
+        [name, value, se, None if ci is None else f"[{_cell(ci[0])}, {_cell(ci[1])}]"]
+        for name, value, se, ci in allocation_rows(fit, budgets or [])
+    ]
     for title, table in (("parameters", fit.params), ("derived", fit.derived)):
-        if not table:
-            continue
         rows = []
         for name, value in table.items():
             lo_hi = fit.intervals.get(name)
             interval = None if lo_hi is None else f"[{_cell(lo_hi[0])}, {_cell(lo_hi[1])}]"
-            row = [name, float(value), fit.stderr.get(name), interval]
-            rows.append(row if uncertain else row[:2])
-        print_table(rows, columns, title=title)
+            rows.append([name, float(value), fit.stderr.get(name), interval])
+        if title == "derived":
+            rows += extra_rows
+        if not rows:
+            continue
+        print_table([r if uncertain else r[:2] for r in rows], columns, title=title)
     if not fit.stderr:
         click.echo("no standard errors: run with --bootstrap N (e.g. 200) for intervals")
-    if fit.diagnostics:
+    diagnostics = [*fit.diagnostics, *(fit.budget_diagnostics(budgets) if budgets else [])]
+    if diagnostics:
         click.echo("diagnostics:")
-        for d in fit.diagnostics:
+        for d in diagnostics:
             click.echo(f"  {d.severity:<8} {d.code:<22} {d.message}")
 
 
@@ -334,7 +331,7 @@ def _check_output(json_path: str | None, runs_file: str) -> None:
 
 
 def _write_json(text_fn: Callable[[], str], path: str) -> None:
-    from scalinglaws.fit.result import _atomic_write
+    from scalinglaws.files import atomic_write_text
 
     if path == "-":
         click.echo(text_fn())
@@ -344,11 +341,48 @@ def _write_json(text_fn: Callable[[], str], path: str) -> None:
     target = Path(path)
     if target.is_dir():
         raise DataError(f"--json {path} is a directory; give a file name such as fit.json")
-    _atomic_write(target, text_fn())
+    atomic_write_text(target, text_fn())
     click.echo(f"wrote {path}")
 
 
 # ============================================================================ commands
+#: The options of :func:`_load_options`, passed to :func:`_load` (the rest of a command's
+#: options, past its own, build the estimator).
+_LOAD_ARGS = ("columns", "drop_highest", "final_only", "min_fraction", "flops_per_token")
+
+
+def _on_runs(
+    runs_file: str,
+    options: dict[str, Any],
+    level: float,
+    json_path: str | None,
+    work: Callable[[Any, Any], Any],
+) -> tuple[Any, Any]:
+    """The body `fit` and `backtest` share: refuse a --json that cannot be written, build the
+    estimator from its flags in ``options`` at ``level``, load the runs with the loading
+    flags in ``options`` (telling what was read on stderr when stdout carries the JSON), and
+    return the runs and ``work(estimator, runs)`` -- the library's warnings printed as
+    ``warning:`` lines throughout.  The flags are checked before the runs are read, so a
+    refusal is the only output."""
+    load = {key: options.pop(key) for key in _LOAD_ARGS}
+    _check_output(json_path, runs_file)
+    with reported_warnings():
+        estimator = _estimator(options, level)
+        runs = _load(runs_file, **load, to_stderr=json_path == "-")
+        return runs, work(estimator, runs)
+
+
+def _show_and_write(
+    json_path: str | None, show: Callable[[], None], text: Callable[[], str]
+) -> None:
+    """Print the result (``show``) unless stdout carries the JSON; write ``text()`` to
+    ``--json`` when given."""
+    if json_path != "-":
+        show()
+    if json_path:
+        _write_json(text, json_path)
+
+
 @click.command("fit")
 @_load_options
 @_fit_options
@@ -360,16 +394,7 @@ def _write_json(text_fn: Callable[[], str], path: str) -> None:
 )
 @click.option("--json", "json_path", default=None, help="Write Fit.to_json() to this file.")
 def fit_command(
-    runs_file: str,
-    columns: str | None,
-    drop_highest: int,
-    final_only: bool,
-    min_fraction: str,
-    flops_per_token: str,
-    level: str,
-    budgets: str | None,
-    json_path: str | None,
-    **estimator_options: Any,
+    runs_file: str, level: str, budgets: str | None, json_path: str | None, **options: Any
 ) -> None:
     """Fit a scaling law to the runs in RUNS (CSV, Parquet or JSON Lines).
 
@@ -377,35 +402,25 @@ def fit_command(
     """
     from scalinglaws.units import parse_quantities
 
-    approach_key(estimator_options["approach"])
+    approach_key(options["approach"])
     level_value = parse_level(level)
     if budgets is not None and not budgets.strip():
         raise DataError("--budgets is empty; give FLOP budgets such as 1e22,5.76e23 or drop it")
     budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
-    _check_output(json_path, runs_file)
-    with reported_warnings():
-        # the flags are checked before the runs are read: a refusal is the only output
-        estimator = _estimator(estimator_options, level_value, budget_list)
-        runs = _load(
-            runs_file,
-            columns,
-            drop_highest,
-            final_only,
-            min_fraction,
-            flops_per_token,
-            to_stderr=json_path == "-",
-        )
-        fit = estimator.fit(runs)
+    runs, fit = _on_runs(
+        runs_file, options, level_value, json_path, lambda estimator, runs: estimator.fit(runs)
+    )
     for key, value in runs.describe().items():
         fit.data.setdefault(key, value)
-    if json_path != "-":
+
+    def show() -> None:
         if hasattr(fit, "candidates_table"):  # approach auto: the fit and its candidates
             click.echo("")
-            click.echo(fit.summary())
+            click.echo(fit.summary(budgets=budget_list or ()))
         else:
-            print_fit(fit)
-    if json_path:
-        _write_json(fit.to_json, json_path)
+            print_fit(fit, budget_list)
+
+    _show_and_write(json_path, show, fit.to_json)
 
 
 @click.command("backtest")
@@ -422,16 +437,11 @@ def fit_command(
 @click.option("--json", "json_path", default=None, help="Write the backtest record to this file.")
 def backtest_command(
     runs_file: str,
-    columns: str | None,
-    drop_highest: int,
-    final_only: bool,
-    min_fraction: str,
-    flops_per_token: str,
     cut_quantile: str,
     cut: str | None,
     level: str,
     json_path: str | None,
-    **estimator_options: Any,
+    **options: Any,
 ) -> None:
     """Fit on the small-compute runs of RUNS and predict the large ones.
 
@@ -439,32 +449,19 @@ def backtest_command(
     """
     import json
 
-    from scalinglaws.fit.backtest import backtest
-    from scalinglaws.fit.result import _jsonable
+    from scalinglaws.files import jsonable
     from scalinglaws.units import parse_quantity
 
-    approach_key(estimator_options["approach"])
+    auto = approach_key(options["approach"]) == "auto"
     level_value = parse_level(level)
     quantile = parse_number(cut_quantile, "--cut-quantile", 0.0, 1.0)
     cut_value = None if cut is None else parse_quantity(cut, what="--cut")
-    _check_output(json_path, runs_file)
-    with reported_warnings():
-        # the flags are checked before the runs are read: a refusal is the only output
-        estimator = _estimator(estimator_options, level_value, None)
-        runs = _load(
-            runs_file,
-            columns,
-            drop_highest,
-            final_only,
-            min_fraction,
-            flops_per_token,
-            to_stderr=json_path == "-",
-        )
-        if approach_key(estimator_options["approach"]) == "auto":
-            # the whole procedure, choice of candidates included, on the runs below the cut
+
+    def work(estimator: Any, runs: Any) -> Any:
+        if auto:  # the whole procedure, choice of candidates included, on the runs below the cut
             from scalinglaws.fit.auto import auto_backtest
 
-            result = auto_backtest(
+            return auto_backtest(
                 runs,
                 cut_quantile=quantile,
                 cut=cut_value,
@@ -475,15 +472,16 @@ def backtest_command(
                 n_bootstrap=estimator.n_bootstrap,
                 seed=estimator.seed,
             )
-        else:
-            result = backtest(
-                estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value
-            )
-    if json_path != "-":
-        click.echo("")
-        click.echo(result.summary())
-    if json_path:
-        _write_json(lambda: json.dumps(_jsonable(result.to_dict()), indent=2), json_path)
+        from scalinglaws.fit.backtest import backtest
+
+        return backtest(estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value)
+
+    _, result = _on_runs(runs_file, options, level_value, json_path, work)
+    _show_and_write(
+        json_path,
+        lambda: click.echo(f"\n{result.summary()}"),
+        lambda: json.dumps(jsonable(result.to_dict()), indent=2),
+    )
 
 
 def register(group: click.Group) -> None:

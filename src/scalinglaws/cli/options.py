@@ -5,16 +5,21 @@
 alike; their flags are made here so that a flag's name, help and parsing are the same in
 every command.  Where a default differs between commands, the command says which (the
 ``default_text`` arguments).  Each parser raises one sentence naming the flag.
+
+The library names its Python arguments in its messages (``time_min must be ...``), never a
+flag; :func:`flag_table` and :func:`in_flag_words` restate such a message in the flags of the
+command that ran (``--time must be ...``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
 
-from scalinglaws.errors import DataError
+from scalinglaws.errors import DataError, ScalingLawsError
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -197,3 +202,61 @@ def parse_profile_options(
         "degree": degree,
         "window": None if window is None else parse_number(str(window), "--window", low=1.0),
     }
+
+
+# ============================================================================ flags in messages
+#: Library arguments whose flag is named otherwise, for every command that has the flag:
+#: ``estimate_budget(flops=...)`` is given with ``--compute``,
+#: ``load_runs(flops_per_param_token=...)`` with ``--flops-per-token``.
+LIBRARY_FLAGS: dict[str, str] = {
+    "flops": "--compute",
+    "flops_per_param_token": "--flops-per-token",
+}
+
+
+def flag_table(command: click.Command) -> dict[str, str]:
+    """Python argument -> flag, for the library messages met while ``command`` runs: each of
+    its options under the name it is stored as (``--time`` as ``time_min``, ``--bootstrap`` as
+    ``n_bootstrap``), and :data:`LIBRARY_FLAGS` for the flags it has."""
+    table: dict[str, str] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            long = [opt for opt in param.opts if opt.startswith("--")]
+            if long:
+                table[param.name] = long[0]
+    given = set(table.values())
+    for argument, flag in LIBRARY_FLAGS.items():
+        if flag in given:
+            table.setdefault(argument, flag)
+    return table
+
+
+def in_flag_words(text: str, flags: Mapping[str, str], argument: str | None = None) -> str:
+    """A library message in the words of a command whose ``flags`` map Python arguments to
+    flags.  The ``argument`` at fault, leading the message, becomes its flag, and so do the
+    arguments listed right after it ("partition, gpus only apply ..."); every ``name=value``
+    of an argument in ``flags`` becomes ``--flag value``, the quotes around a plain word
+    dropped: "time_min must be ..." -> "--time must be ...", "executor='slurm'" ->
+    "--executor slurm", 'columns="L=loss"' -> '--columns "L=loss"'."""
+    if argument in flags and re.match(rf"{re.escape(argument)}(?![\w=])", text):
+        text = flags[argument] + text[len(argument) :]
+        pos = len(flags[argument])
+        listed = re.compile(r"(?:, | and )([A-Za-z_]\w*)(?![\w=])")
+        while (m := listed.match(text, pos)) and m.group(1) in flags:
+            flag = flags[m.group(1)]
+            text = text[: m.start(1)] + flag + text[m.end(1) :]
+            pos = m.start(1) + len(flag)
+    if flags:
+        names = "|".join(re.escape(name) for name in sorted(flags, key=len, reverse=True))
+        keyword = re.compile(rf"(?<![\w.-])({names})=(?!=)(?:(['\"])([\w.:/+@%-]+)\2)?")
+        text = keyword.sub(lambda m: f"{flags[m.group(1)]} {m.group(3) or ''}", text)
+    return text
+
+
+def restate(exc: ScalingLawsError, command: click.Command) -> None:
+    """Say the library error ``exc`` in the flags of ``command`` (see :func:`in_flag_words`),
+    in place: its type, ``argument`` and traceback stay."""
+    if not exc.args or not isinstance(exc.args[0], str) or str(exc) != exc.args[0]:
+        return
+    text = in_flag_words(exc.args[0], flag_table(command), getattr(exc, "argument", None))
+    exc.args = (text, *exc.args[1:])

@@ -19,9 +19,9 @@ def console() -> Console:
 
 def emit_json(obj: Any) -> None:
     """Print ``obj`` as JSON (NaN/inf as null) to stdout."""
-    from scalinglaws.fit.result import _jsonable
+    from scalinglaws.files import jsonable
 
-    click.echo(json.dumps(_jsonable(obj), indent=2))
+    click.echo(json.dumps(jsonable(obj), indent=2))
 
 
 def print_table(
@@ -59,10 +59,15 @@ def cell(v: Any) -> str:
 @contextmanager
 def reported_warnings() -> Iterator[None]:
     """Print our coded warnings as 'warning: [code] message' lines on stderr (other warnings
-    as Python shows them)."""
+    as Python shows them), in the flags of the command that runs (see
+    :func:`scalinglaws.cli.options.in_flag_words`)."""
     import warnings
 
+    from scalinglaws.cli.options import flag_table, in_flag_words
     from scalinglaws.errors import ScalingLawsWarning
+
+    ctx = click.get_current_context(silent=True)
+    flags = flag_table(ctx.command) if ctx is not None else {}
 
     seen: list[warnings.WarningMessage] = []
     try:
@@ -77,6 +82,7 @@ def reported_warnings() -> Iterator[None]:
         # a warning records it again, and a loop over the records would never end
         for w in seen:
             if isinstance(w.message, ScalingLawsWarning):
-                click.echo(f"warning: {w.message}", err=True)
+                text = in_flag_words(w.message.text, flags, getattr(w.message, "argument", None))
+                click.echo(f"warning: [{w.message.code}] {text}", err=True)
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)

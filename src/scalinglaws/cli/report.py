@@ -98,6 +98,37 @@ def _presets(text: str | None) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
 
 
+def _source_arguments(
+    budgets: str | None,
+    n_bootstrap: int | None,
+    seed: int,
+    level: str,
+    columns: str | None,
+    drop_highest: int,
+    flops_per_token: str,
+    presets: str | None,
+    bin_tolerance: str | None,
+    min_sizes: int | None,
+    profile: str | None,
+    degree: int | None,
+    window: str | None,
+) -> dict[str, Any]:
+    """The options of :func:`_source_options`, parsed (each error naming its flag), as the
+    arguments :func:`scalinglaws.report.build_report` and
+    :func:`scalinglaws.report.make_figure` share."""
+    return {
+        "budgets": _budgets(budgets),
+        "n_bootstrap": n_bootstrap,
+        "seed": _seed(seed),
+        "level": shared.parse_level(level),
+        "columns": columns,
+        "drop_highest": drop_highest,
+        "flops_per_param_token": shared.parse_flops_per_token(flops_per_token),
+        "presets": _presets(presets),
+        "approach2": _approach2(bin_tolerance, min_sizes, profile, degree, window),
+    }
+
+
 @click.command("report")
 @click.argument("source", type=click.Path(dir_okay=True))
 @click.option("-o", "--out", "out_dir", required=True, help="Folder to write the report to.")
@@ -117,19 +148,6 @@ def _presets(text: str | None) -> list[str] | None:
 def report_command(
     source: str,
     out_dir: str,
-    budgets: str | None,
-    n_bootstrap: int | None,
-    seed: int,
-    level: str,
-    columns: str | None,
-    drop_highest: int,
-    flops_per_token: str,
-    presets: str | None,
-    bin_tolerance: str | None,
-    min_sizes: int | None,
-    profile: str | None,
-    degree: int | None,
-    window: str | None,
     accelerator: str | None,
     devices: str,
     mfu: str,
@@ -137,6 +155,7 @@ def report_command(
     no_backtest: bool,
     formats: str,
     title: str | None,
+    **source_options: Any,
 ) -> None:
     """Write a self-contained HTML report for SOURCE: a runs file (CSV, Parquet, JSON Lines),
     a saved fit (fit.json from 'scalinglaws fit --json') or a sweep folder (runs.csv and
@@ -147,34 +166,35 @@ def report_command(
     """
     from scalinglaws.report import build_report
 
+    arguments = _source_arguments(**source_options)
+    if arguments["n_bootstrap"] is None:
+        arguments["n_bootstrap"] = 200
     result = build_report(
         source,
         out_dir,
-        budgets=_budgets(budgets),
-        n_bootstrap=200 if n_bootstrap is None else n_bootstrap,
-        seed=_seed(seed),
-        level=shared.parse_level(level),
+        **arguments,
         accelerator=accelerator,
         devices=devices,
         mfu=mfu,
         peak=peak,
-        columns=columns,
-        drop_highest=drop_highest,
-        flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
-        presets=_presets(presets),
         backtest=not no_backtest,
-        approach2=_approach2(bin_tolerance, min_sizes, profile, degree, window),
         formats=[f.strip() for f in formats.split(",") if f.strip()],
         title=title,
     )
+    _print_report(result)
+
+
+def _print_report(result: Any) -> None:
+    """What the report found, in lines: approaches not fitted, the allocations at the
+    budgets, warnings (to stderr) and where it was written."""
+    from scalinglaws.report import format_value
+
     nb = result.numbers
     for approach, reason in nb["not_fitted"].items():
         click.echo(f"approach {approach}: not fitted ({reason})")
     if nb["allocation"]:
         click.echo(f"compute convention: {nb['settings']['compute_convention']}")
     for row in nb["allocation"]:
-        from scalinglaws.report import format_value
-
         click.echo(
             f"approach {row['approach']} at {format_value(row['C'], 'flops')} FLOPs: "
             f"N* = {format_value(row['N'], 'count')}, D* = {format_value(row['D'], 'count')} "
@@ -201,23 +221,7 @@ def report_command(
     "besiroglu2024.",
 )
 def plot_command(
-    kind: str,
-    source: str | None,
-    out_path: str,
-    budgets: str | None,
-    n_bootstrap: int | None,
-    seed: int,
-    level: str,
-    columns: str | None,
-    drop_highest: int,
-    flops_per_token: str,
-    presets: str | None,
-    bin_tolerance: str | None,
-    min_sizes: int | None,
-    profile: str | None,
-    degree: int | None,
-    window: str | None,
-    law: str | None,
+    kind: str, source: str | None, out_path: str, law: str | None, **source_options: Any
 ) -> None:
     """Draw one figure of KIND from SOURCE (a runs file, a sweep folder or a saved fit).
 
@@ -226,8 +230,8 @@ def plot_command(
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
     """
-    from scalinglaws.errors import check_writable
-    from scalinglaws.plots import FORMATS, save
+    from scalinglaws.cli.output import reported_warnings
+    from scalinglaws.plots import save
     from scalinglaws.report import make_figure
 
     kind_key = kind.strip().lower()
@@ -238,6 +242,18 @@ def plot_command(
         )
     if law is not None and kind_key not in _LAW_KINDS:
         raise DataError(f"--law applies to the {', '.join(_LAW_KINDS)} figures, not to '{kind}'")
+    target, fmt = _figure_file(out_path)
+    with reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
+        fig = make_figure(kind, source, **_source_arguments(**source_options), law=law)
+    (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
+    click.echo(f"wrote {written}")
+
+
+def _figure_file(out_path: str) -> tuple[Path, str]:
+    """-o of `plot`: a writable file whose extension names a figure format."""
+    from scalinglaws.errors import check_writable
+    from scalinglaws.plots import FORMATS
+
     target = Path(out_path)
     fmt = target.suffix.lstrip(".").lower() or "png"
     if fmt not in FORMATS:
@@ -247,25 +263,7 @@ def plot_command(
     if target.is_dir():
         raise DataError(f"-o {out_path} is a folder; give a file name such as frontier.png")
     check_writable(out_path, "-o")
-    from scalinglaws.cli.output import reported_warnings
-
-    with reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
-        fig = make_figure(
-            kind,
-            source,
-            budgets=_budgets(budgets),
-            n_bootstrap=n_bootstrap,
-            seed=_seed(seed),
-            level=shared.parse_level(level),
-            columns=columns,
-            drop_highest=drop_highest,
-            flops_per_param_token=shared.parse_flops_per_token(flops_per_token),
-            presets=_presets(presets),
-            law=law,
-            approach2=_approach2(bin_tolerance, min_sizes, profile, degree, window),
-        )
-    (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
-    click.echo(f"wrote {written}")
+    return target, fmt
 
 
 def register(group: click.Group) -> None:

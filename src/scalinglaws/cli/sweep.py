@@ -187,257 +187,289 @@ def _plan_table(plan: Any, workers: int) -> None:
     )
 
 
+# ============================================================================ commands
 def register(group: click.Group) -> None:
-    """Add this module's commands to the top-level group."""
-
-    @group.group("sweep")
-    def sweep() -> None:
-        """Plan, run and monitor sweeps of small GPT models (IsoFLOP, grid, fixed tokens)."""
-
-    # ------------------------------------------------------------------ plan
-    def plan_options(fn: Any) -> Any:
-        for flag in reversed(list(_PLAN_FLAGS)):
-            fn = click.option(flag, default=None, metavar="VALUE", help=_HELP[flag])(fn)
-        return fn
-
-    @sweep.command("plan")
-    @click.argument("plan_file", required=False, metavar="[PLAN]")
-    @plan_options
-    @click.option("-o", "--output", default=None, metavar="PLAN.toml", help="Write the plan here.")
-    @click.option(
-        "--workers",
-        default=None,
-        type=int,
-        help="Workers for the wall-time estimate (default: cores).",
-    )
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-    def plan_cmd(
-        plan_file: str | None,
-        output: str | None,
-        workers: int | None,
-        as_json: bool,
-        **flags: Any,
-    ) -> None:
-        """Write or check a sweep plan and print its runs.
-
-        With PLAN, read that file (flags override its values); otherwise build the plan from
-        the flags alone.  Example:
-
-            scalinglaws sweep plan --budgets 1e13,3e13,1e14 --sizes-per-budget 5
-            --convention chinchilla --corpus shakespeare -o plan.toml
-        """
-        from scalinglaws.sweep.plan import load_plan, plan_from_dict, write_plan
-
-        overrides: dict[str, dict[str, Any]] = {}
-        for flag, (table, key, kind) in _PLAN_FLAGS.items():
-            value = flags[flag.lstrip("-").replace("-", "_")]
-            if value is not None:
-                overrides.setdefault(table, {})[key] = _parse(flag, kind, value)
-        if plan_file is not None:
-            plan = load_plan(plan_file, overrides)
-        else:
-            if "sweep" not in overrides:
-                raise PlanError(
-                    "give a plan file or flags such as --budgets 1e13,3e13,1e14 "
-                    "(see 'scalinglaws sweep plan --help')."
-                )
-            try:
-                plan = plan_from_dict(overrides, source="the flags", base_dir=os.getcwd())
-                plan.runs  # noqa: B018 -- report impossible runs now
-            except PlanError as exc:
-                raise PlanError(_in_flag_words(str(exc))) from None
-        if workers is not None and workers < 1:
-            raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
-        n_workers = workers or (os.cpu_count() or 1)
-        if output is not None:
-            write_plan(plan, output)
-        if as_json:
-            emit_json(
-                {
-                    "plan": plan.to_dict(),
-                    "runs": [r.to_row() for r in plan.runs],
-                    "estimate_seconds": {
-                        "work": sum(r.est_seconds for r in plan.runs),
-                        "wall": plan.estimate_seconds(n_workers),
-                        "workers": n_workers,
-                    },
-                    "written_to": output,
-                }
-            )
-            return
-        _plan_table(plan, n_workers)
-        if output is not None:
-            click.echo(
-                f"wrote {output} ({len(plan.runs)} runs); train with: "
-                f"scalinglaws sweep run {output}"
-            )
-
-    # ------------------------------------------------------------------ run
-    @sweep.command("run")
-    @click.argument("plan_file", metavar="PLAN")
-    @click.option(
-        "--out",
-        default=None,
-        metavar="FOLDER",
-        help="Sweep folder (default: next to PLAN, named after it).",
-    )
-    @click.option(
-        "--executor",
-        default="local",
-        show_default=True,
-        help="local (one process per core), ray, or slurm (submitit).",
-    )
-    @click.option(
-        "--workers",
-        default=None,
-        type=int,
-        help="Runs in flight at once (default: cores; Ray: cluster CPUs; Slurm: no cap).",
-    )
-    @click.option("--retry-failed", is_flag=True, help="Re-run runs recorded as failed.")
-    @click.option("--address", default=None, help="Ray: join this cluster (e.g. auto).")
-    @click.option("--partition", default=None, help="Slurm partition.")
-    @click.option(
-        "--time",
-        "time_min",
-        default=None,
-        type=float,
-        help="Slurm time limit per run, minutes (default 60).",
-    )
-    @click.option("--gpus", default=0, type=int, help="Slurm GPUs per job.")
-    @click.option("--mem-gb", default=None, type=float, help="Slurm memory per job (GB).")
-    @click.option(
-        "--slurm-cluster",
-        default=None,
-        help="submitit cluster: slurm (default), local (jobs as local processes) or debug.",
-    )
-    @click.option("--no-progress", is_flag=True, help="No progress bar or per-run lines.")
-    @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
-    def run_cmd(
-        plan_file: str,
-        out: str | None,
-        executor: str,
-        workers: int | None,
-        retry_failed: bool,
-        address: str | None,
-        partition: str | None,
-        time_min: float | None,
-        gpus: int,
-        mem_gb: float | None,
-        slurm_cluster: str | None,
-        no_progress: bool,
-        as_json: bool,
-    ) -> None:
-        """Train the runs of PLAN that are not finished yet (resumable, safe to kill).
-
-        Each finished run is one JSON record under FOLDER/runs; running it again skips
-        finished runs and re-runs interrupted ones.  The tables FOLDER/runs.csv and
-        FOLDER/curves.csv are what 'scalinglaws fit' reads.
-        """
-        from scalinglaws.sweep.runner import run_sweep
-
-        if workers is not None and workers < 1:
-            raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
-        summary = run_sweep(
-            plan_file,
-            out=out,
-            executor=executor,
-            workers=workers,
-            retry_failed=retry_failed,
-            progress=not no_progress and not as_json,
-            address=address,
-            partition=partition,
-            time_min=time_min,
-            gpus=gpus,
-            mem_gb=mem_gb,
-            slurm_cluster=slurm_cluster,
+    """Add the 'sweep' group and its commands to the top-level group."""
+    sweep = group.group("sweep")(sweep_group)
+    for name, callback, params in (
+        ("plan", plan_command, _plan_params()),
+        ("run", run_command, _run_params()),
+        ("status", status_command, _status_params()),
+        ("tables", tables_command, _tables_params()),
+    ):
+        sweep.add_command(
+            click.Command(name, callback=callback, params=params, help=callback.__doc__)
         )
-        if as_json:
-            emit_json(summary.to_dict())
-            if summary.failed:  # finished runs are kept; a script must still see the failure
-                raise click.exceptions.Exit(1)
-            return
-        text = (
-            f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
-            f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed) in "
-            f"{_fmt_seconds(summary.wall_seconds)}"
+
+
+def sweep_group() -> None:
+    """Plan, run and monitor sweeps of small GPT models (IsoFLOP, grid, fixed tokens)."""
+
+
+def _json_flag(what: str) -> click.Option:
+    return click.Option(["--json", "as_json"], is_flag=True, help=f"Print {what}.")
+
+
+# ------------------------------------------------------------------ plan
+def _plan_params() -> list[click.Parameter]:
+    """PLAN, one option per plan value (:data:`_PLAN_FLAGS`), -o, --workers and --json."""
+    return [
+        click.Argument(["plan_file"], required=False, metavar="[PLAN]"),
+        *(
+            click.Option([flag], default=None, metavar="VALUE", help=_HELP[flag])
+            for flag in _PLAN_FLAGS
+        ),
+        click.Option(
+            ["-o", "--output"], default=None, metavar="PLAN.toml", help="Write the plan here."
+        ),
+        click.Option(
+            ["--workers"],
+            default=None,
+            type=int,
+            help="Workers for the wall-time estimate (default: cores).",
+        ),
+        _json_flag("JSON instead of a table"),
+    ]
+
+
+def plan_command(
+    plan_file: str | None,
+    output: str | None,
+    workers: int | None,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Write or check a sweep plan and print its runs.
+
+    With PLAN, read that file (flags override its values); otherwise build the plan from
+    the flags alone.  Example:
+
+        scalinglaws sweep plan --budgets 1e13,3e13,1e14 --sizes-per-budget 5
+        --convention chinchilla --corpus shakespeare -o plan.toml
+    """
+    from scalinglaws.sweep.plan import load_plan, plan_from_dict, write_plan
+
+    overrides: dict[str, dict[str, Any]] = {}
+    for flag, (table, key, kind) in _PLAN_FLAGS.items():
+        value = flags[flag.lstrip("-").replace("-", "_")]
+        if value is not None:
+            overrides.setdefault(table, {})[key] = _parse(flag, kind, value)
+    if plan_file is not None:
+        plan = load_plan(plan_file, overrides)
+    else:
+        if "sweep" not in overrides:
+            raise PlanError(
+                "give a plan file or flags such as --budgets 1e13,3e13,1e14 "
+                "(see 'scalinglaws sweep plan --help')."
+            )
+        try:
+            plan = plan_from_dict(overrides, source="the flags", base_dir=os.getcwd())
+            plan.runs  # noqa: B018 -- report impossible runs now
+        except PlanError as exc:
+            raise PlanError(_in_flag_words(str(exc))) from None
+    if workers is not None and workers < 1:
+        raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
+    n_workers = workers or (os.cpu_count() or 1)
+    if output is not None:
+        write_plan(plan, output)
+    if as_json:
+        emit_json(
+            {
+                "plan": plan.to_dict(),
+                "runs": [r.to_row() for r in plan.runs],
+                "estimate_seconds": {
+                    "work": sum(r.est_seconds for r in plan.runs),
+                    "wall": plan.estimate_seconds(n_workers),
+                    "workers": n_workers,
+                },
+                "written_to": output,
+            }
         )
-        if summary.kept_failed:
-            text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
-        click.echo(text)
-        for run_id, error in summary.failed:
-            click.echo(f"  failed: {run_id}: {error}")
-        click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
+        return
+    _plan_table(plan, n_workers)
+    if output is not None:
+        click.echo(
+            f"wrote {output} ({len(plan.runs)} runs); train with: scalinglaws sweep run {output}"
+        )
+
+
+# ------------------------------------------------------------------ run
+def _run_params() -> list[click.Parameter]:
+    """PLAN, the sweep folder, the executor and its options, and the output switches."""
+    return [
+        click.Argument(["plan_file"], metavar="PLAN"),
+        click.Option(
+            ["--out"],
+            default=None,
+            metavar="FOLDER",
+            help="Sweep folder (default: next to PLAN, named after it).",
+        ),
+        click.Option(
+            ["--executor"],
+            default="local",
+            show_default=True,
+            help="local (one process per core), ray, or slurm (submitit).",
+        ),
+        click.Option(
+            ["--workers"],
+            default=None,
+            type=int,
+            help="Runs in flight at once (default: cores; Ray: cluster CPUs; Slurm: no cap).",
+        ),
+        click.Option(["--retry-failed"], is_flag=True, help="Re-run runs recorded as failed."),
+        click.Option(["--address"], default=None, help="Ray: join this cluster (e.g. auto)."),
+        click.Option(["--partition"], default=None, help="Slurm partition."),
+        click.Option(
+            ["--time", "time_min"],
+            default=None,
+            type=float,
+            help="Slurm time limit per run, minutes (default 60).",
+        ),
+        click.Option(["--gpus"], default=0, type=int, help="Slurm GPUs per job."),
+        click.Option(["--mem-gb"], default=None, type=float, help="Slurm memory per job (GB)."),
+        click.Option(
+            ["--slurm-cluster"],
+            default=None,
+            help="submitit cluster: slurm (default), local (jobs as local processes) or debug.",
+        ),
+        click.Option(["--no-progress"], is_flag=True, help="No progress bar or per-run lines."),
+        _json_flag("a JSON summary at the end"),
+    ]
+
+
+def run_command(
+    plan_file: str,
+    out: str | None,
+    executor: str,
+    workers: int | None,
+    retry_failed: bool,
+    address: str | None,
+    partition: str | None,
+    time_min: float | None,
+    gpus: int,
+    mem_gb: float | None,
+    slurm_cluster: str | None,
+    no_progress: bool,
+    as_json: bool,
+) -> None:
+    """Train the runs of PLAN that are not finished yet (resumable, safe to kill).
+
+    Each finished run is one JSON record under FOLDER/runs; running it again skips
+    finished runs and re-runs interrupted ones.  The tables FOLDER/runs.csv and
+    FOLDER/curves.csv are what 'scalinglaws fit' reads.
+    """
+    from scalinglaws.sweep.runner import run_sweep
+
+    if workers is not None and workers < 1:
+        raise PlanError(f"--workers must be a whole number >= 1, got {workers}.")
+    summary = run_sweep(
+        plan_file,
+        out=out,
+        executor=executor,
+        workers=workers,
+        retry_failed=retry_failed,
+        progress=not no_progress and not as_json,
+        address=address,
+        partition=partition,
+        time_min=time_min,
+        gpus=gpus,
+        mem_gb=mem_gb,
+        slurm_cluster=slurm_cluster,
+    )
+    if as_json:
+        emit_json(summary.to_dict())
         if summary.failed:  # finished runs are kept; a script must still see the failure
-            click.echo(
-                f"error: {len(summary.failed)} of {summary.ran} run(s) failed (their errors are "
-                f"above and in 'scalinglaws sweep status {summary.folder}'); the finished runs "
-                "are kept, and 'sweep run --retry-failed' runs the failed ones again.",
-                err=True,
-            )
             raise click.exceptions.Exit(1)
-
-    # ------------------------------------------------------------------ status
-    @sweep.command("status")
-    @click.argument("folder")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-    def status_cmd(folder: str, as_json: bool) -> None:
-        """Show every run of a sweep folder: done, failed, running, interrupted or pending.
-
-        Safe while the sweep runs in another terminal: it only reads the records and the
-        "started" markers (a run whose worker process is gone is "interrupted").
-        """
-        from scalinglaws.sweep.runner import sweep_status
-
-        status = sweep_status(folder)
-        if as_json:
-            emit_json(status.to_dict())
-            return
-        rows = []
-        for r in status.runs:
-            if r.state == "running" and r.marker is not None:
-                frac = r.fraction
-                tps = r.marker.get("tokens_per_second")
-                note = f"{frac:.0%}" if frac is not None else ""
-                if tps:
-                    note += f", {float(tps):,.0f} tok/s"
-                note += f"; pid {r.marker.get('pid')} on {r.marker.get('host')}"
-            elif r.state == "failed":
-                note = (r.error or "")[:90]
-            else:
-                note = ""
-            rows.append(
-                [
-                    r.run_id,
-                    r.state,
-                    format_quantity(r.plan["N"]),
-                    format_quantity(r.plan["D"]),
-                    format_flops(r.plan["C"]),
-                    None if r.loss is None else f"{r.loss:.4f}",
-                    note,
-                ]
-            )
-        counts = status.counts()
-        summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
-        driver = status.driver
-        if driver and driver.get("alive"):
-            summary += f"; driven by pid {driver.get('pid')} ({driver.get('executor', '?')})"
-        elif counts["running"] == 0 and (counts["pending"] or counts["interrupted"]):
-            summary += "; no sweep is running — resume with 'scalinglaws sweep run'"
-        if status.orphans:
-            summary += f"; {len(status.orphans)} record(s) of runs no longer in the plan"
-        _compact_table(
-            rows,
-            ["run", "state", "N", "D", "C", "loss", "progress / error"],
-            title=f"Sweep '{status.name}' in {status.folder}",
-            caption=summary,
+        return
+    text = (
+        f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
+        f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed) in "
+        f"{_fmt_seconds(summary.wall_seconds)}"
+    )
+    if summary.kept_failed:
+        text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
+    click.echo(text)
+    for run_id, error in summary.failed:
+        click.echo(f"  failed: {run_id}: {error}")
+    click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
+    if summary.failed:  # finished runs are kept; a script must still see the failure
+        click.echo(
+            f"error: {len(summary.failed)} of {summary.ran} run(s) failed (their errors are "
+            f"above and in 'scalinglaws sweep status {summary.folder}'); the finished runs "
+            "are kept, and 'sweep run --retry-failed' runs the failed ones again.",
+            err=True,
         )
+        raise click.exceptions.Exit(1)
 
-    # ------------------------------------------------------------------ tables
-    @sweep.command("tables")
-    @click.argument("folder")
-    def tables_cmd(folder: str) -> None:
-        """Rebuild FOLDER/runs.csv and FOLDER/curves.csv from the run records."""
-        from scalinglaws.sweep.runner import write_tables
 
-        runs_path, curves_path = write_tables(folder)
-        click.echo(f"wrote {runs_path} and {curves_path}")
+# ------------------------------------------------------------------ status
+def _status_params() -> list[click.Parameter]:
+    return [click.Argument(["folder"]), _json_flag("JSON instead of a table")]
+
+
+def status_command(folder: str, as_json: bool) -> None:
+    """Show every run of a sweep folder: done, failed, running, interrupted or pending.
+
+    Safe while the sweep runs in another terminal: it only reads the records and the
+    "started" markers (a run whose worker process is gone is "interrupted").
+    """
+    from scalinglaws.sweep.runner import sweep_status
+
+    status = sweep_status(folder)
+    if as_json:
+        emit_json(status.to_dict())
+        return
+    rows = [
+        [
+            r.run_id,
+            r.state,
+            format_quantity(r.plan["N"]),
+            format_quantity(r.plan["D"]),
+            format_flops(r.plan["C"]),
+            None if r.loss is None else f"{r.loss:.4f}",
+            _status_note(r),
+        ]
+        for r in status.runs
+    ]
+    counts = status.counts()
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+    driver = status.driver
+    if driver and driver.get("alive"):
+        summary += f"; driven by pid {driver.get('pid')} ({driver.get('executor', '?')})"
+    elif counts["running"] == 0 and (counts["pending"] or counts["interrupted"]):
+        summary += "; no sweep is running — resume with 'scalinglaws sweep run'"
+    if status.orphans:
+        summary += f"; {len(status.orphans)} record(s) of runs no longer in the plan"
+    _compact_table(
+        rows,
+        ["run", "state", "N", "D", "C", "loss", "progress / error"],
+        title=f"Sweep '{status.name}' in {status.folder}",
+        caption=summary,
+    )
+
+
+def _status_note(r: Any) -> str:
+    """The last column of a status row: progress of a running run, error of a failed one."""
+    if r.state == "running" and r.marker is not None:
+        frac = r.fraction
+        tps = r.marker.get("tokens_per_second")
+        note = f"{frac:.0%}" if frac is not None else ""
+        if tps:
+            note += f", {float(tps):,.0f} tok/s"
+        return note + f"; pid {r.marker.get('pid')} on {r.marker.get('host')}"
+    if r.state == "failed":
+        return (r.error or "")[:90]
+    return ""
+
+
+# ------------------------------------------------------------------ tables
+def _tables_params() -> list[click.Parameter]:
+    return [click.Argument(["folder"])]
+
+
+def tables_command(folder: str) -> None:
+    """Rebuild FOLDER/runs.csv and FOLDER/curves.csv from the run records."""
+    from scalinglaws.sweep.runner import write_tables
+
+    runs_path, curves_path = write_tables(folder)
+    click.echo(f"wrote {runs_path} and {curves_path}")

@@ -15,9 +15,9 @@ Two kinds of prediction:
   loss among the held-out runs of each budget bin.
 
 Prediction intervals come from the bootstrap: each replicate's law (rebuilt from
-``fit.extra["bootstrap_params"]``) predicts every held-out point; parameter uncertainty alone
+``fit.replicates``) predicts every held-out point; parameter uncertainty alone
 under-covers (it ignores the scatter of single runs around the law), so every replicate's
-log-prediction is combined with every in-sample log-residual (``fit.extra["residuals"]``,
+log-prediction is combined with every in-sample log-residual (``fit.residuals``,
 log L − log L̂) and the equal-tailed percentiles of that predictive distribution are taken.
 """
 
@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from scalinglaws.errors import DataError, FitError
-from scalinglaws.fit.result import Fit, _fmt, _jsonable
+from scalinglaws.files import jsonable
+from scalinglaws.fit.result import Fit, _fmt
 from scalinglaws.laws.base import Law
 from scalinglaws.runs import Runs, as_runs
 
@@ -151,8 +152,8 @@ class BacktestResult:
         return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record (NaN becomes null through ``_jsonable``)."""
-        return _jsonable(
+        """A JSON-ready record (NaN becomes null through ``jsonable``)."""
+        return jsonable(
             {
                 "schema": "scalinglaws.backtest/1",
                 "approach": self.fit.approach,
@@ -205,30 +206,9 @@ def backtest(
         raise DataError(f"level must be between 0 and 1 (e.g. 0.8), got {level!r}")
     if not math.isfinite(bin_tolerance) or bin_tolerance < 0:
         raise DataError(f"bin_tolerance must be a number >= 0, got {bin_tolerance!r}")
-    final_c = runs.df.groupby("run_id", sort=False)["C"].max()
-    run_c = runs.df["run_id"].map(final_c).to_numpy(dtype=float)
-    if cut is None:
-        if not 0 < cut_quantile < 1:
-            raise DataError(
-                f"cut_quantile must be between 0 and 1 (e.g. 0.75), got {cut_quantile!r}"
-            )
-        cut_value = float(np.quantile(final_c.to_numpy(dtype=float), cut_quantile))
-        quantile: float | None = float(cut_quantile)
-    else:
-        from scalinglaws.units import parse_quantity
-
-        cut_value = parse_quantity(cut, what="cut (FLOPs)")
-        quantile = None
-    train_mask = run_c <= cut_value * (1 + 1e-12)
-    n_train_runs = int(final_c[final_c <= cut_value * (1 + 1e-12)].size)
-    n_test_runs = int(final_c.size - n_train_runs)
-    if n_train_runs == 0 or n_test_runs == 0:
-        side = "at or below" if n_train_runs == 0 else "above"
-        raise DataError(
-            f"no run of {runs.source} has its final C {side} the cut {cut_value:.4g} FLOPs "
-            f"(final C ranges {final_c.min():.4g} to {final_c.max():.4g}); choose a cut inside "
-            "that range"
-        )
+    cut_value, quantile, train_mask, n_train_runs, n_test_runs = _split_at_cut(
+        runs, cut_quantile, cut
+    )
     train = runs.subset(train_mask, f"backtest: kept runs with final C <= {cut_value:.4g} FLOPs")
     test = runs.subset(~train_mask, f"backtest: held out runs with final C > {cut_value:.4g}")
     fit = estimator.fit(train)
@@ -263,31 +243,7 @@ def backtest(
     table["L_pred"] = predict(law, table)
     table["rel_error"] = np.abs(table["L_pred"] - table["L"]) / table["L"]
 
-    replicates = _replicate_laws(fit)
-    if not replicates:
-        method = "none — the estimator was not bootstrapped (set n_bootstrap > 0 for intervals)"
-    else:
-        residuals, origin = _residuals(fit, kind, in_sample, predict)
-        preds = np.array([_safe_predict(predict, r, table) for r in replicates])
-        preds = preds[np.all(np.isfinite(preds) & (preds > 0), axis=1)]
-        if len(preds) < 2:
-            raise FitError(
-                "the bootstrap replicates gave no usable predictions for the held-out runs; "
-                "check the fit's diagnostics"
-            )
-        low, high = _intervals(np.log(preds), residuals, level, seed)
-        table["low"] = np.exp(low)
-        table["high"] = np.exp(high)
-        table["inside"] = (table["L"] >= table["low"]) & (table["L"] <= table["high"])
-        method = (
-            f"{INTERVAL_METHOD} ({len(preds)} replicates x {residuals.size} residuals{origin}, "
-            "scaled by sqrt(n/(n-p)))"
-        )
-        if len(preds) < len(replicates):
-            notes.append(
-                f"{len(replicates) - len(preds)} bootstrap replicates gave no finite prediction "
-                "and were left out"
-            )
+    method = _add_intervals(fit, kind, in_sample, predict, table, level, seed, notes)
     return BacktestResult(
         fit=fit,
         cut=cut_value,
@@ -301,6 +257,79 @@ def backtest(
         n_test_runs=n_test_runs,
         notes=notes,
     )
+
+
+def _split_at_cut(
+    runs: Runs, cut_quantile: float, cut: float | str | None
+) -> tuple[float, float | None, np.ndarray, int, int]:
+    """The compute cut (``cut`` FLOPs, else the ``cut_quantile`` quantile of the runs' final
+    C) and the rows at or below it: (cut, quantile or None, training-row mask, training runs,
+    held-out runs).  Raises :class:`DataError` when either side is empty."""
+    final_c = runs.df.groupby("run_id", sort=False)["C"].max()
+    run_c = runs.df["run_id"].map(final_c).to_numpy(dtype=float)
+    if cut is None:
+        if not 0 < cut_quantile < 1:
+            raise DataError(
+                f"cut_quantile must be between 0 and 1 (e.g. 0.75), got {cut_quantile!r}"
+            )
+        cut_value = float(np.quantile(final_c.to_numpy(dtype=float), cut_quantile))
+        quantile: float | None = float(cut_quantile)
+    else:
+        from scalinglaws.units import parse_quantity
+
+        cut_value = parse_quantity(cut, what="cut (FLOPs)")
+        quantile = None
+    train_mask = run_c <= cut_value * (1 + 1e-12)
+    n_train_runs = int(final_c[final_c <= cut_value * (1 + 1e-12)].size)
+    n_test_runs = int(final_c.size - n_train_runs)
+    if n_train_runs == 0 or n_test_runs == 0:
+        side = "at or below" if n_train_runs == 0 else "above"
+        raise DataError(
+            f"no run of {runs.source} has its final C {side} the cut {cut_value:.4g} FLOPs "
+            f"(final C ranges {final_c.min():.4g} to {final_c.max():.4g}); choose a cut inside "
+            "that range"
+        )
+    return cut_value, quantile, train_mask, n_train_runs, n_test_runs
+
+
+def _add_intervals(
+    fit: Fit,
+    kind: str,
+    in_sample: pd.DataFrame,
+    predict: Any,
+    table: pd.DataFrame,
+    level: float,
+    seed: int,
+    notes: list[str],
+) -> str:
+    """Add the prediction intervals of the held-out points to ``table`` (columns low, high,
+    inside) from the fit's replicates combined with its in-sample residuals; returns how
+    they were made (or why there are none)."""
+    replicates = _replicate_laws(fit)
+    if not replicates:
+        return "none — the estimator was not bootstrapped (set n_bootstrap > 0 for intervals)"
+    residuals, origin = _residuals(fit, kind, in_sample, predict)
+    preds = np.array([_safe_predict(predict, r, table) for r in replicates])
+    preds = preds[np.all(np.isfinite(preds) & (preds > 0), axis=1)]
+    if len(preds) < 2:
+        raise FitError(
+            "the bootstrap replicates gave no usable predictions for the held-out runs; "
+            "check the fit's diagnostics"
+        )
+    low, high = _intervals(np.log(preds), residuals, level, seed)
+    table["low"] = np.exp(low)
+    table["high"] = np.exp(high)
+    table["inside"] = (table["L"] >= table["low"]) & (table["L"] <= table["high"])
+    method = (
+        f"{INTERVAL_METHOD} ({len(preds)} replicates x {residuals.size} residuals{origin}, "
+        "scaled by sqrt(n/(n-p)))"
+    )
+    if len(preds) < len(replicates):
+        notes.append(
+            f"{len(replicates) - len(preds)} bootstrap replicates gave no finite prediction "
+            "and were left out"
+        )
+    return method
 
 
 def frontier_points(runs: Runs, bin_tolerance: float = 0.05) -> pd.DataFrame:
@@ -344,15 +373,15 @@ def _residuals(
     """In-sample log-residuals log L − log L̂, defined as the held-out targets are, and a few
     words on where they came from.
 
-    For a law of (N, D): the fit's own (``fit.extra["residuals"]``) where it stored them, else
+    For a law of (N, D): the fit's own (``fit.residuals``) where it stored them, else
     recomputed on the training rows.  For a law of C: always recomputed at the training
     frontier (the lowest loss per budget bin), because the held-out target is such a minimum
     -- the lowest of several noisy runs sits below the optimum, and residuals defined the same
     way carry that offset into the interval.
     """
-    stored = fit.extra.get("residuals")
-    if kind == "runs" and stored is not None and len(stored):
-        r = np.array([np.nan if x is None else float(x) for x in np.ravel(stored)])
+    stored = fit.residuals
+    if kind == "runs" and stored is not None and np.size(stored):
+        r = np.asarray(stored, dtype=float).reshape(-1)
         origin = " stored by the fit"
     else:
         with np.errstate(all="ignore"):

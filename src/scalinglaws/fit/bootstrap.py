@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from scalinglaws.fit.result import Diagnostic, Fit, Replicates
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -62,7 +64,8 @@ def summarize(
         v = v[np.isfinite(v)]
         if v.size < 2:
             continue
-        stderr[name] = float(np.std(v, ddof=1))
+        with np.errstate(all="ignore"):  # a wild replicate may overflow: its stderr is inf
+            stderr[name] = float(np.std(v, ddof=1))
         lo, hi = np.percentile(v, [tail, 100 - tail])
         intervals[name] = (float(lo), float(hi))
     return stderr, intervals
@@ -103,3 +106,35 @@ def _one_thread() -> None:
         threadpool_limits(1)
     except ImportError:
         pass
+
+
+def bootstrap_summary(
+    fit: Fit, samples: dict[str, list[float]], law_fields: Sequence[str], level: float
+) -> Fit:
+    """``fit`` with its standard errors, intervals and replicates (every quantity per
+    replicate, NaN where a replicate failed) from ``samples``."""
+    arrays = {k: np.asarray(v, dtype=float) for k, v in samples.items()}
+    stderr, intervals = summarize(arrays, level)
+    n = len(next(iter(arrays.values()))) if arrays else 0
+    failed = int(sum(~np.isfinite(arrays[law_fields[0]]))) if law_fields else 0
+    method = f"{n} replicates" + (f", {failed} failed" if failed else "")
+    found: list[Diagnostic] = []
+    if failed:
+        found.append(
+            Diagnostic(
+                code="BOOTSTRAP_FAILURES",
+                severity="warning" if failed > 0.05 * n else "info",
+                message=(
+                    f"the law ({', '.join(law_fields)}) could not be fitted in {failed} of {n} "
+                    "bootstrap replicates; those are left out of its intervals (and of the "
+                    "losses it predicts)"
+                    + (
+                        ", while the other quantities use every replicate where they are defined"
+                        if any(k not in law_fields for k in arrays)
+                        else ""
+                    )
+                ),
+                data={"failed": failed, "replicates": n},
+            )
+        )
+    return fit.with_bootstrap(stderr, intervals, Replicates(arrays, method=method), found)

@@ -3,71 +3,16 @@ records with a stable ``code`` that scripts can test for (``"E_COLLAPSED" in
 fit.diagnostic_codes()``).  The functions are generic (numbers in, diagnostics out) so every
 estimator can use them.
 
-Codes (stable; severity is ``info`` < ``warning`` < ``error``):
-
-========================  ========  ========================================================
-code                      severity  meaning
-========================  ========  ========================================================
-E_COLLAPSED               warning   the irreducible loss E went to ~0 (below 5% of the
-                                    smallest observed loss): the data show no floor, and the
-                                    law's extrapolation to large budgets is unreliable
-                                    (:func:`collapsed_terms`)
-E_ABOVE_DATA              warning   the irreducible loss E lies above the lowest observed
-                                    loss: the law says some runs beat the floor, and it
-                                    predicts larger runs no better than E (a fit to data
-                                    whose curvature is local, not a floor; Porian et al.
-                                    2024's set-ups show it) (:func:`floor_above_data`)
-TERM_VANISHED             warning   a term of the law (A/N^α or B/D^β) is below 0.1% of the
-                                    predicted loss at every run: its constants are not
-                                    identified by these data (:func:`collapsed_terms`)
-AT_BOUND                  warning   a parameter lies at (within tolerance of) a bound of its
-                                    valid range, e.g. an exponent at 0 (:func:`at_bound`)
-DIVERGED                  warning / a parameter ran off to an implausible value (an exponent
-                          error     above 3; a warning) or overflowed (not finite; an
-                                    error): the data do not identify that term, typically
-                                    because N or D spans too narrow a range (:func:`diverged`)
-EXPONENT_IMPLAUSIBLE      warning   an allocation exponent (a, b) outside (0, 1)
-                                    (:func:`implausible_exponents`; the code Approaches 1, 2
-                                    and the power-law fit use too)
-FEW_STARTS                warning   few starts of the multi-start search reached the best
-                                    objective (fewer than max(3, 1%) of them): the optimum
-                                    may not be global; ``info`` when fewer than 10 starts
-                                    were tried (:func:`few_starts`)
-NOT_CONVERGED             warning   the optimiser stopped on its iteration limit or failed
-                                    (:func:`not_converged`)
-ILL_CONDITIONED           warning   the condition number of the Gauss-Newton matrix JᵀJ of
-                                    log L̂ (in the fit's centred log-sum-exp coordinates),
-                                    scaled to unit diagonal, exceeds 1e4: parameters
-                                    trade off against each other and their individual values
-                                    mean little (:func:`ill_conditioned`)
-RESIDUAL_TREND            warning   the residuals log L − log L̂ trend with log N or log D
-                                    (Spearman p < 1e-3 and a fitted change > 0.5% in L
-                                    across the data): the functional form misses something
-                                    (:func:`residual_trend`)
-OPTIMUM_OUTSIDE_DATA      warning   the compute-optimal N* or D* lies outside the range of N or
-                                    D the runs sampled, at a requested budget inside the
-                                    data's range of C or at every budget of that range: the
-                                    allocation is extrapolated, not bracketed
-                                    (:func:`optimum_outside_data`)
-EXTRAPOLATION             info /    a requested budget lies outside the data's range of C;
-                          warning   ``data["factor"]`` is how many times beyond the largest
-                                    (or below the smallest) C; a warning beyond 100×
-                                    (:func:`extrapolation_distance`)
-INTERMEDIATE_CHECKPOINTS  info      the runs include checkpoints before each run's end: under a
-                                    decaying learning-rate schedule an intermediate loss is
-                                    higher than a run of that length would reach (Hoffmann et
-                                    al. 2022 §3.1), biasing a law of (N, D)
-                                    (:func:`intermediate_checkpoints`)
-BOOTSTRAP_FAILURES        info /    some bootstrap replicates did not converge and were left
-                          warning   out of the intervals; a warning above 5%
-                                    (:func:`bootstrap_failures`)
-========================  ========  ========================================================
+Every code, with its severity, meaning and what to do about it, is registered in
+:data:`scalinglaws.fit.codes.CODES` (:func:`scalinglaws.fit.codes.describe`) and tabled in
+``docs/diagnostics.md``; each function below names the codes it emits and its thresholds.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -453,11 +398,15 @@ def optimum_outside_data(
 
 
 def extrapolation_distance(
-    budgets: Sequence[float], C_data: Sequence[float] | np.ndarray
+    budgets: Sequence[float],
+    C_data: Sequence[float] | np.ndarray,
+    what: str = "C in the data",
+    consequence: str = "N*, D* and L* there are extrapolated",
 ) -> list[Diagnostic]:
-    """``EXTRAPOLATION`` for each requested budget outside [min C, max C] of the data:
-    ``data["factor"]`` = budget / max C above the range (min C / budget below it); a warning
-    beyond 100×, information otherwise."""
+    """``EXTRAPOLATION`` for each requested budget outside [min C, max C] of ``C_data`` (the
+    data's C, or the C a power law was fitted over, named by ``what``): ``data["factor"]`` =
+    budget / max C above the range (min C / budget below it); a warning beyond 100×,
+    information otherwise."""
     c = np.asarray(C_data, dtype=float)
     c = c[np.isfinite(c)]
     if c.size == 0:
@@ -476,8 +425,8 @@ def extrapolation_distance(
             Diagnostic(
                 "EXTRAPOLATION",
                 "warning" if factor > EXTRAPOLATION_WARN_FACTOR else "info",
-                f"budget {b:.3g} FLOPs is {factor:.3g}× {where} C in the data ({edge:.3g}); "
-                "N*, D* and L* there are extrapolated",
+                f"budget {b:.3g} FLOPs is {factor:.3g}× {where} {what} ({edge:.3g}); "
+                + consequence,
                 {"budget": b, "factor": float(factor), "range": [lo, hi]},
             )
         )
@@ -512,8 +461,78 @@ def intermediate_checkpoints(n_rows: int, n_final: int) -> list[Diagnostic]:
             "info",
             f"{extra} of the {n_rows} rows are intermediate checkpoints: under a decaying "
             "learning-rate schedule their losses are above what runs of that length would "
-            "reach, so they bias the law; keep final checkpoints (final_only=True, "
-            "--final-only) unless every checkpoint ends its own schedule",
+            "reach, so they bias the law; keep final checkpoints (final_only=True) unless "
+            "every checkpoint ends its own schedule",
             {"rows": int(n_rows), "final": int(n_final)},
         )
     ]
+
+
+def exponent_diagnostics(exponents: dict[str, float]) -> list[Diagnostic]:
+    """``EXPONENT_IMPLAUSIBLE`` for each allocation exponent (a, b) outside (0, 1): N* and D*
+    must both grow with C, and neither faster than C itself (Hoffmann et al. 2022 find
+    a ≈ b ≈ 0.5; Kaplan et al. 2020 a = 0.73)."""
+    out = []
+    for name, value in exponents.items():
+        if not (0 < value < 1):
+            out.append(
+                Diagnostic(
+                    code="EXPONENT_IMPLAUSIBLE",
+                    severity="warning",
+                    message=(
+                        f"exponent {name} = {value:.3g} is outside (0, 1), where every published "
+                        "compute-optimal exponent lies; check the budgets' minima and the data"
+                    ),
+                    data={"name": name, "value": float(value)},
+                )
+            )
+    return out
+
+
+def loss_floor_diagnostics(E: float, L: np.ndarray, offset: bool) -> list[Diagnostic]:
+    """``E_COLLAPSED`` when the frontier loss law L*(C) = E + A·C^−α was fitted with an offset
+    and E went below 5% of the smallest optimal loss ``L`` (the threshold of
+    :func:`scalinglaws.fit.diagnostics.collapsed_terms`): the optimal losses show no floor, so
+    L* at larger budgets falls without limit and is not to be trusted; N* and D*, fitted
+    separately, are unaffected."""
+    from scalinglaws.fit.diagnostics import E_COLLAPSE_FRACTION
+
+    L_min = float(np.min(L)) if np.size(L) else math.nan
+    if not offset or not E < E_COLLAPSE_FRACTION * L_min:
+        return []
+    return [
+        Diagnostic(
+            code="E_COLLAPSED",
+            severity="warning",
+            message=(
+                f"the offset E of L*(C) = E + A·C^-alpha collapsed to {E:.3g} (below "
+                f"{100 * E_COLLAPSE_FRACTION:g}% of the lowest optimal loss {L_min:.4g}): the "
+                "optimal losses show no floor, so L* at larger budgets is unreliable; N* and D* "
+                "are fitted separately and unaffected"
+            ),
+            data={"E": float(E), "L_min": L_min},
+        )
+    ]
+
+
+def extrapolation_range(C: Any, what: str) -> dict[str, Any]:
+    """``{"extrapolation": ...}`` for a fit's ``extra``: the range of C a power law of C was
+    fitted over, so that :meth:`~scalinglaws.fit.result.Fit.budget_diagnostics` measures a
+    request's distance from it (``what`` names it: "fitted C", "IsoFLOP budget", ...)."""
+    c = np.asarray(C, dtype=float)
+    c = c[np.isfinite(c)]
+    if not c.size:
+        return {}
+    return {
+        "extrapolation": {
+            "range": [float(c.min()), float(c.max())],
+            "what": what,
+            "consequence": "the values there extrapolate the power laws",
+        }
+    }
+
+
+def log_residuals(L: Any, predicted: Any) -> np.ndarray:
+    """log L - log L̂ (NaN where either is not positive)."""
+    with np.errstate(all="ignore"):
+        return np.log(np.asarray(L, dtype=float)) - np.log(np.asarray(predicted, dtype=float))

@@ -30,21 +30,22 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.errors import DataError, FitError, QuantityError
-from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_summary, bootstrap_weights
+from scalinglaws.fit.diagnostics import (
+    exponent_diagnostics,
+    extrapolation_range,
+    log_residuals,
+    loss_floor_diagnostics,
+)
 from scalinglaws.fit.powerlaw import (
     LossPowerFit,
     _check_delta,
-    bootstrap_summary,
-    budget_key,
-    check_common,
     check_objective,
-    exponent_diagnostics,
-    extrapolation_diagnostics,
+    fit_allocation_rule,
     fit_loss_power,
-    fit_power,
-    loss_floor_diagnostics,
 )
 from scalinglaws.fit.result import Diagnostic, Fit
+from scalinglaws.validate import check_common, whole_number
 
 _LATE = 0.9  # a checkpoint at >= 90% of its run's final compute counts as "near the end"
 
@@ -73,7 +74,7 @@ class Curves:
                 raise DataError(
                     f"run '{run_id}' of {runs.source} has {sizes.size} different N values "
                     f"({sizes[0]:.4g} ... {sizes[-1]:.4g}); every checkpoint of a run must have "
-                    "the same parameter count -- map a run id column (--columns run_id=...)"
+                    "the same parameter count -- map a run id column (columns='run_id=...')"
                 )
             if len(g) < 2:
                 self.single.append(str(run_id))
@@ -147,7 +148,6 @@ class Approach1:
     loss_offset, objective, delta: the L*(C) fit (E + A·C^-alpha by Huber on log L).
     n_bootstrap, seed, level: bootstrap replicates resampling whole runs (curves, never
         single checkpoints) with ``seed``; interval level.
-    budgets: FLOP budgets at which N_opt, D_opt and L_opt are reported with intervals.
     """
 
     def __init__(
@@ -162,14 +162,10 @@ class Approach1:
         n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
-        budgets: Sequence[float] | None = (),
     ) -> None:
-        if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 10:
-            raise QuantityError(
-                f"n_grid must be a whole number of FLOP values >= 10 (Hoffmann et al. used "
-                f"1500), got {n_grid!r}"
-            )
-        self.n_grid = int(n_grid)
+        self.n_grid = whole_number(
+            n_grid, "n_grid", 10, hint="FLOP values; Hoffmann et al. used 1500"
+        )
         if c_range is not None:
             from scalinglaws.units import parse_quantity
 
@@ -182,18 +178,12 @@ class Approach1:
                 )
             c_range = (lo, hi)
         self.c_range = c_range
-        if isinstance(smooth, bool) or not isinstance(smooth, (int, np.integer)) or smooth < 1:
-            raise QuantityError(
-                f"smooth must be a whole number of checkpoints >= 1 (1 = none), got {smooth!r}"
-            )
-        self.smooth = int(smooth)
+        self.smooth = whole_number(smooth, "smooth", 1, hint="checkpoints; 1 = none")
         self.exclude_edge_sizes = bool(exclude_edge_sizes)
         self.loss_offset = bool(loss_offset)
         self.objective = check_objective(objective)
         self.delta = _check_delta(delta)
-        self.n_bootstrap, self.seed, self.level, self.budgets = check_common(
-            n_bootstrap, seed, level, budgets
-        )
+        self.n_bootstrap, self.seed, self.level = check_common(n_bootstrap, seed, level)
 
     # ------------------------------------------------------------------ fit
     def fit(self, runs: Any) -> Fit:
@@ -234,12 +224,11 @@ class Approach1:
             raise FitError(self._too_few_message(loss, sizes, runs.source))
         best, used, edge, N_env, D_env, L_env = env
         C_grid = np.exp(ln_grid)
-        law, derived, res = self._power_laws(
-            C_grid[used], N_env[used], D_env[used], L_env[used], None
-        )
-        if law is None:
-            raise res
-        diagnostics = self._diagnostics(curves, best, used, edge, progress, derived, C_grid)
+        derived = fit_allocation_rule(C_grid[used], N_env[used], D_env[used])
+        res = self._loss_law(C_grid[used], L_env[used], None)
+        law = res.law("C")
+        diagnostics = self._diagnostics(curves, best, used, edge, progress, derived)
+        ids = np.asarray(curves.run_ids, dtype=object)
         diagnostics += loss_floor_diagnostics(law.E, L_env[used], self.loss_offset)
         fit = Fit(
             law=law,
@@ -265,21 +254,22 @@ class Approach1:
             data=runs.describe(),
             converged=res.converged,
             message=res.message,
+            residuals=log_residuals(L_env[used], law(C=C_grid[used])),
+            extra={
+                "data_range": runs.ranges(),
+                "envelope": {
+                    "C": C_grid.tolist(),
+                    "N": N_env.tolist(),
+                    "D": D_env.tolist(),
+                    "L": L_env.tolist(),
+                    "run_id": [ids[b] if b >= 0 else None for b in best],
+                    "used": used.tolist(),
+                },
+                **extrapolation_range(C_grid[used], "FLOP value of the envelope"),
+            },
         )
-        with np.errstate(all="ignore"):
-            fit.extra["residuals"] = (np.log(L_env[used]) - np.log(law(C=C_grid[used]))).tolist()
-        ids = np.asarray(curves.run_ids, dtype=object)
-        fit.extra["data_range"] = runs.ranges()
-        fit.extra["envelope"] = {
-            "C": C_grid.tolist(),
-            "N": N_env.tolist(),
-            "D": D_env.tolist(),
-            "L": L_env.tolist(),
-            "run_id": [ids[b] if b >= 0 else None for b in best],
-            "used": used.tolist(),
-        }
         if self.n_bootstrap:
-            self._bootstrap(fit, curves, loss, ln_d, sizes, C_grid, res)
+            fit = self._bootstrap(fit, curves, loss, ln_d, sizes, C_grid, res)
         return fit
 
     # ------------------------------------------------------------------ internals
@@ -320,28 +310,9 @@ class Approach1:
             "at least 2 are needed"
         )
 
-    def _power_laws(
-        self,
-        C: np.ndarray,
-        N: np.ndarray,
-        D: np.ndarray,
-        L: np.ndarray,
-        start: LossPowerFit | None,
-    ) -> tuple[Any, dict[str, float], Any]:
-        k_N, a = fit_power(C, N)
-        k_D, b = fit_power(C, D)
-        derived = {"a": a, "b": b, "k_N": k_N, "k_D": k_D}
-        for c in self.budgets:
-            derived[budget_key("N_opt", c)] = k_N * c**a
-            derived[budget_key("D_opt", c)] = k_D * c**b
-        try:
-            res = fit_loss_power(C, L, self.loss_offset, self.objective, self.delta, start=start)
-        except FitError as exc:
-            return None, derived, exc
-        law = res.law("C")
-        for c in self.budgets:
-            derived[budget_key("L_opt", c)] = float(law(C=c))
-        return law, derived, res
+    def _loss_law(self, C: np.ndarray, L: np.ndarray, start: LossPowerFit | None) -> Any:
+        """L*(C) = E + A·C^-alpha fitted to the envelope's losses (raises FitError)."""
+        return fit_loss_power(C, L, self.loss_offset, self.objective, self.delta, start=start)
 
     def _diagnostics(
         self,
@@ -351,7 +322,6 @@ class Approach1:
         edge: np.ndarray,
         progress: np.ndarray,
         derived: dict[str, float],
-        C_grid: np.ndarray,
     ) -> list[Diagnostic]:
         out: list[Diagnostic] = []
         if curves.single:
@@ -398,10 +368,6 @@ class Approach1:
                 )
             )
         out += exponent_diagnostics({"a": derived["a"], "b": derived["b"]})
-        fitted = C_grid[used]
-        out += extrapolation_diagnostics(
-            self.budgets, float(fitted.min()), float(fitted.max()), "FLOP value of the envelope"
-        )
         return out
 
     def _bootstrap(
@@ -413,7 +379,7 @@ class Approach1:
         sizes: np.ndarray,
         C_grid: np.ndarray,
         start: LossPowerFit,
-    ) -> None:
+    ) -> Fit:
         # one "point" per run: a replicate draws whole curves with replacement; a curve
         # drawn twice changes nothing in a minimum, so a replicate is the set drawn
         weights = bootstrap_weights(None, len(curves), self.n_bootstrap, self.seed)
@@ -423,11 +389,12 @@ class Approach1:
             env = self._envelope(loss, ln_d, sizes, w > 0)
             if env is not None:
                 _, used, _, N_env, D_env, L_env = env
-                law, values, _ = self._power_laws(
-                    C_grid[used], N_env[used], D_env[used], L_env[used], start
-                )
-                if law is not None:
+                values = fit_allocation_rule(C_grid[used], N_env[used], D_env[used])
+                try:
+                    law = self._loss_law(C_grid[used], L_env[used], start).law("C")
                     values.update(E=law.E, A=law.A, alpha=law.alpha)
+                except FitError:  # the replicate keeps its N* and D* rules
+                    pass
             for k, v in samples.items():
                 v.append(values.get(k, math.nan))
-        bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)
+        return bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)

@@ -27,22 +27,22 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.errors import FitError, QuantityError, UnknownNameError, did_you_mean
-from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_summary, bootstrap_weights
+from scalinglaws.fit.diagnostics import (
+    exponent_diagnostics,
+    extrapolation_range,
+    log_residuals,
+    loss_floor_diagnostics,
+)
 from scalinglaws.fit.powerlaw import (
     LossPowerFit,
     _check_delta,
-    bootstrap_summary,
-    budget_key,
-    check_common,
     check_objective,
-    exponent_diagnostics,
-    extrapolation_diagnostics,
+    fit_allocation_rule,
     fit_loss_power,
-    fit_power,
-    loss_floor_diagnostics,
 )
 from scalinglaws.fit.result import Diagnostic, Fit
-from scalinglaws.laws.power import PowerLaw
+from scalinglaws.validate import check_common, whole_number
 
 _EXACT = 1e-9  # relative difference below which two budgets are "the same" C
 
@@ -244,7 +244,6 @@ class Approach2:
     objective, delta: the L*(C) fit's objective on log L ("huber" with delta, or "log-mse").
     n_bootstrap, seed, level: bootstrap replicates resampling whole runs within each budget
         (the sweep's budgets are its design, so they are kept), seeded; interval level.
-    budgets: FLOP budgets at which N_opt, D_opt and L_opt are reported with intervals.
     """
 
     def __init__(
@@ -262,17 +261,13 @@ class Approach2:
         n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
-        budgets: Sequence[float] | None = (),
     ) -> None:
-        if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 2:
+        self.degree = whole_number(degree, "degree", 2, hint="2 = a parabola in log N")
+        if self.degree > 6:
             raise QuantityError(
-                f"degree must be a whole number >= 2 (2 = a parabola in log N), got {degree!r}"
+                f"degree must be at most 6 (a higher polynomial chases noise), got {degree}",
+                argument="degree",
             )
-        if degree > 6:
-            raise QuantityError(
-                f"degree must be at most 6 (a higher polynomial chases noise), got {degree}"
-            )
-        self.degree = int(degree)
         if profile not in PROFILE_METHODS:
             raise UnknownNameError(
                 f"unknown IsoFLOP profile fit {profile!r}"
@@ -327,9 +322,7 @@ class Approach2:
         self.loss_offset = bool(loss_offset)
         self.objective = check_objective(objective)
         self.delta = _check_delta(delta)
-        self.n_bootstrap, self.seed, self.level, self.budgets = check_common(
-            n_bootstrap, seed, level, budgets
-        )
+        self.n_bootstrap, self.seed, self.level = check_common(n_bootstrap, seed, level)
 
     # ------------------------------------------------------------------ fit
     def fit(self, runs: Any) -> Fit:
@@ -350,6 +343,88 @@ class Approach2:
                     f"{n_rows} rows (intermediate checkpoints are not at the run's budget)",
                 )
             )
+        labels, profiles, fitted_bins, skipped = self._profiles(runs)
+        diagnostics += self._binning_diagnostics(labels, skipped)
+        diagnostics += self._edge_diagnostics(profiles)
+        used = [p for p in profiles if p["used"]]
+        if len(used) < 2:
+            raise FitError(
+                f"too few budgets to fit N* ∝ C^a: {len(used)} budget(s) of {runs.source} have "
+                f"an IsoFLOP profile with at least {self.min_sizes} distinct model sizes"
+                + (" and an interior minimum" if self.drop_edge else "")
+                + f" (bin_tolerance {self.bin_tolerance:g}), and at least 2 are needed"
+            )
+        Cs = np.array([p["C"] for p in used])
+        offset = self.loss_offset and len(used) >= 4
+        derived = fit_allocation_rule(
+            Cs, np.array([p["N_opt"] for p in used]), np.array([p["D_opt"] for p in used])
+        )
+        res = fit_loss_power(
+            Cs, np.array([p["L_opt"] for p in used]), offset, self.objective, self.delta
+        )
+        law = res.law("C")
+        if len(used) < 4:
+            diagnostics.append(
+                Diagnostic(
+                    "TOO_FEW_BUDGETS",
+                    "warning",
+                    f"only {len(used)} budgets: the power laws pass through them with little "
+                    "or no check; use at least 4 budgets"
+                    + ("; L*(C) was fitted without an offset (E = 0)" if self.loss_offset else ""),
+                    {"budgets": len(used)},
+                )
+            )
+        diagnostics += exponent_diagnostics({"a": derived["a"], "b": derived["b"]})
+        diagnostics += loss_floor_diagnostics(law.E, np.array([p["L_opt"] for p in used]), offset)
+        fit = Fit(
+            law=law,
+            params={"E": law.E, "A": law.A, "alpha": law.alpha},
+            approach="2",
+            level=self.level,
+            derived=derived,
+            diagnostics=diagnostics,
+            method={
+                "profiles": self._profile_words()
+                + " per budget, minimum over the sampled sizes"
+                + (f" within a factor {self.window:g} of the lowest loss" if self.window else ""),
+                "budgets": (
+                    f"{len(used)} used of {len(profiles)} fitted"
+                    + (f", {len(skipped)} skipped" if skipped else "")
+                    + "; "
+                    + (
+                        "identical C"
+                        if self.bin_tolerance == 0 and self.isoflop_budgets is None
+                        else f"binned in log C: runs within a factor {1 + self.bin_tolerance:g} "
+                        "of a budget's centre"
+                        + (" (given centres)" if self.isoflop_budgets is not None else "")
+                    )
+                ),
+                "exponents": "least squares on log N* = log k_N + a·log C (and D*)",
+                "loss": ("E + A·C^-alpha" if offset else "A·C^-alpha")
+                + f" fitted to L* by {self.objective} on log L",
+            },
+            data=runs.describe(),
+            converged=res.converged,
+            message=res.message,
+            residuals=log_residuals([p["L_opt"] for p in used], law(C=Cs)),
+            extra={
+                "data_range": runs.ranges(),
+                "profiles": profiles,
+                "skipped_budgets": skipped,
+                **extrapolation_range(Cs, "IsoFLOP budget"),
+            },
+        )
+        if self.n_bootstrap:
+            used_bins = [b for b, p in zip(fitted_bins, profiles, strict=True) if p["used"]]
+            fit = self._bootstrap(fit, runs, labels, used_bins, offset, res)
+        return fit
+
+    def _profiles(
+        self, runs: Any
+    ) -> tuple[np.ndarray, list[dict[str, Any]], list[int], list[dict[str, Any]]]:
+        """Bin the runs into budgets and fit each budget's IsoFLOP profile: returns the runs'
+        budget labels, one record per fitted profile (its minimum N*, D*, L*, whether it is
+        interior and used), the fitted bins, and the budgets skipped (too few sizes)."""
         N, D, C, L = runs.N, runs.D, runs.C, runs.L
         labels, centres = assign_budgets(C, self.bin_tolerance, self.isoflop_budgets)
         bins, skipped = [], []
@@ -400,85 +475,7 @@ class Approach2:
                     "flops_per_param_token": k_eff,
                 }
             )
-        diagnostics += self._binning_diagnostics(labels, skipped)
-        diagnostics += self._edge_diagnostics(profiles)
-        used = [p for p in profiles if p["used"]]
-        if len(used) < 2:
-            raise FitError(
-                f"too few budgets to fit N* ∝ C^a: {len(used)} budget(s) of {runs.source} have "
-                f"an IsoFLOP profile with at least {self.min_sizes} distinct model sizes"
-                + (" and an interior minimum" if self.drop_edge else "")
-                + f" (bin_tolerance {self.bin_tolerance:g}), and at least 2 are needed"
-            )
-        Cs = np.array([p["C"] for p in used])
-        offset = self.loss_offset and len(used) >= 4
-        law, derived, res = self._power_laws(
-            Cs,
-            np.array([p["N_opt"] for p in used]),
-            np.array([p["D_opt"] for p in used]),
-            np.array([p["L_opt"] for p in used]),
-            offset,
-        )
-        if law is None:
-            raise res
-        if len(used) < 4:
-            diagnostics.append(
-                Diagnostic(
-                    "TOO_FEW_BUDGETS",
-                    "warning",
-                    f"only {len(used)} budgets: the power laws pass through them with little "
-                    "or no check; use at least 4 budgets"
-                    + ("; L*(C) was fitted without an offset (E = 0)" if self.loss_offset else ""),
-                    {"budgets": len(used)},
-                )
-            )
-        diagnostics += exponent_diagnostics({"a": derived["a"], "b": derived["b"]})
-        diagnostics += loss_floor_diagnostics(law.E, np.array([p["L_opt"] for p in used]), offset)
-        diagnostics += extrapolation_diagnostics(
-            self.budgets, float(Cs.min()), float(Cs.max()), "IsoFLOP budget"
-        )
-        fit = Fit(
-            law=law,
-            params={"E": law.E, "A": law.A, "alpha": law.alpha},
-            approach="2",
-            level=self.level,
-            derived=derived,
-            diagnostics=diagnostics,
-            method={
-                "profiles": self._profile_words()
-                + " per budget, minimum over the sampled sizes"
-                + (f" within a factor {self.window:g} of the lowest loss" if self.window else ""),
-                "budgets": (
-                    f"{len(used)} used of {len(profiles)} fitted"
-                    + (f", {len(skipped)} skipped" if skipped else "")
-                    + "; "
-                    + (
-                        "identical C"
-                        if self.bin_tolerance == 0 and self.isoflop_budgets is None
-                        else f"binned in log C: runs within a factor {1 + self.bin_tolerance:g} "
-                        "of a budget's centre"
-                        + (" (given centres)" if self.isoflop_budgets is not None else "")
-                    )
-                ),
-                "exponents": "least squares on log N* = log k_N + a·log C (and D*)",
-                "loss": ("E + A·C^-alpha" if offset else "A·C^-alpha")
-                + f" fitted to L* by {self.objective} on log L",
-            },
-            data=runs.describe(),
-            converged=res.converged,
-            message=res.message,
-        )
-        with np.errstate(all="ignore"):
-            fit.extra["residuals"] = (
-                np.log([p["L_opt"] for p in used]) - np.log(law(C=Cs))
-            ).tolist()
-        fit.extra["data_range"] = runs.ranges()
-        fit.extra["profiles"] = profiles
-        fit.extra["skipped_budgets"] = skipped
-        if self.n_bootstrap:
-            used_bins = [b for b, p in zip(fitted_bins, profiles, strict=True) if p["used"]]
-            self._bootstrap(fit, runs, labels, used_bins, offset, res)
-        return fit
+        return labels, profiles, fitted_bins, skipped
 
     # ------------------------------------------------------------------ internals
     def _minimum(self, N: np.ndarray, L: np.ndarray, w: np.ndarray | None) -> ProfileMinimum:
@@ -488,32 +485,6 @@ class Approach2:
         if self.profile == "akima":
             return "Akima spline of ln L in ln N"
         return f"degree-{self.degree} polynomial of L in ln N"
-
-    def _power_laws(
-        self,
-        C: np.ndarray,
-        N: np.ndarray,
-        D: np.ndarray,
-        L: np.ndarray,
-        offset: bool,
-        start: LossPowerFit | None = None,
-    ) -> tuple[PowerLaw | None, dict[str, float], Any]:
-        """N* = k_N C^a and D* = k_D C^b, then L*(C); the law is None (and its derived values
-        missing) when the loss fit fails, which only a bootstrap replicate tolerates."""
-        k_N, a = fit_power(C, N)
-        k_D, b = fit_power(C, D)
-        derived = {"a": a, "b": b, "k_N": k_N, "k_D": k_D}
-        for c in self.budgets:
-            derived[budget_key("N_opt", c)] = k_N * c**a
-            derived[budget_key("D_opt", c)] = k_D * c**b
-        try:
-            res = fit_loss_power(C, L, offset, self.objective, self.delta, start=start)
-        except FitError as exc:
-            return None, derived, exc
-        law = res.law("C")
-        for c in self.budgets:
-            derived[budget_key("L_opt", c)] = float(law(C=c))
-        return law, derived, res
 
     def _binning_diagnostics(self, labels: np.ndarray, skipped: list[dict]) -> list[Diagnostic]:
         out = []
@@ -572,7 +543,7 @@ class Approach2:
         used_bins: list[int],
         offset: bool,
         start: LossPowerFit,
-    ) -> None:
+    ) -> Fit:
         N, D, C, L = runs.N, runs.D, runs.C, runs.L
         ids = runs.run_ids
         seeds = np.random.SeedSequence(self.seed).generate_state(len(used_bins))
@@ -595,11 +566,15 @@ class Approach2:
             values: dict[str, float] = {}
             if len(pts) >= 2:
                 arr = np.array(pts)
-                law, values, _ = self._power_laws(
-                    arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], offset, start
-                )
-                if law is not None:
+                values = fit_allocation_rule(arr[:, 0], arr[:, 1], arr[:, 2])
+                try:
+                    res = fit_loss_power(
+                        arr[:, 0], arr[:, 3], offset, self.objective, self.delta, start=start
+                    )
+                    law = res.law("C")
                     values.update(E=law.E, A=law.A, alpha=law.alpha)
+                except FitError:  # the replicate keeps its N* and D* rules
+                    pass
             for k, v in samples.items():
                 v.append(values.get(k, math.nan))
-        bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)
+        return bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)

@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from scalinglaws.allocation import optimal_allocation
+from scalinglaws.convention import FlopsConvention, FlopsLike
 from scalinglaws.errors import (
     DataError,
     FitError,
@@ -61,10 +63,11 @@ from scalinglaws.fit.bootstrap import (
 )
 from scalinglaws.fit.objectives import FORMS, BatchObjective, Loss
 from scalinglaws.fit.optim import BatchResult, minimize_batch, polish
-from scalinglaws.fit.result import Diagnostic, Fit
+from scalinglaws.fit.result import Diagnostic, Fit, Replicates
 from scalinglaws.laws.base import Law
 from scalinglaws.laws.chinchilla import ChinchillaLaw
 from scalinglaws.laws.kaplan import KaplanNDLaw
+from scalinglaws.validate import real_number, whole_number
 
 LAWS: tuple[str, ...] = ("chinchilla", "kaplan")
 _LAW_ALIASES = {
@@ -270,120 +273,14 @@ def _grid_from_dict(spec: _LawSpec, init: Mapping[str, Any]) -> np.ndarray:
 
 # ============================================================================ derived values
 def derived_quantities(
-    spec_name: str,
-    constants: Mapping[str, np.ndarray],
-    budgets: Sequence[float],
-    k: float | Callable[[np.ndarray], np.ndarray],
+    spec_name: str, constants: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """Allocation exponents and N*, D*, L* at each budget C, vectorised over replicates.
+    """The allocation exponents a, b (and G for Chinchilla) implied by arrays of a law's
+    constants (:func:`scalinglaws.allocation.allocation_exponents`: Hoffmann et al. 2022,
+    App. D.2; Kaplan et al. 2020 eq. 1.5 [derived]); NaN where an exponent is ≤ 0."""
+    from scalinglaws.allocation import allocation_exponents
 
-    Chinchilla (Hoffmann et al. 2022, App. D.2): a = β/(α+β), b = α/(α+β),
-    G = (αA/(βB))^(1/(α+β)), N* = G·(C/k)^a, D* = G⁻¹·(C/k)^b, L* = L(N*, D*).
-    Kaplan eq. 1.5 [derived]: p = α_N/α_D, a = α_D/(α_N+α_D), N*^(1+p) = p·N_c^p·C/(k·D_c),
-    D* = C/(k·N*), L* = (1+p)^α_D·(N_c/N*)^α_N.  NaN where an exponent is ≤ 0.
-
-    ``k`` a number means C = k·N·D.  ``k`` a callable f(N) (training FLOPs per token of an
-    N-parameter model) means C = f(N)·D: then N* = argmin_N L(N, C/f(N)) for every replicate
-    and budget at once (:func:`scalinglaws.allocate.optimum_on_budget`, NaN where there is no
-    interior minimum), D* = C/f(N*) and L* = L(N*, D*); a, b and G stay the law's own.
-    """
-    key = check_law(spec_name)
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(all="ignore"):
-        if key == "chinchilla":
-            E, A, B = constants["E"], constants["A"], constants["B"]
-            al, be = constants["alpha"], constants["beta"]
-            ok = (al > 0) & (be > 0)
-            s = np.where(ok, al + be, np.nan)
-            a = be / s
-            b = al / s
-            logG = (np.log(al / be) + np.log(A) - np.log(B)) / s
-            out["a"], out["b"], out["G"] = a, b, np.exp(logG)
-            if callable(k):
-                out.update(_numeric_allocation(key, constants, ok, budgets, k))
-                return out
-            for C in budgets:
-                logc = math.log(C / k)
-                logN = logG + a * logc
-                logD = -logG + b * logc
-                out[_key("N_opt", C)] = np.exp(logN)
-                out[_key("D_opt", C)] = np.exp(logD)
-                out[_key("L_opt", C)] = E + A * np.exp(-al * logN) + B * np.exp(-be * logD)
-        else:
-            Nc, Dc = constants["N_c"], constants["D_c"]
-            aN, aD = constants["alpha_N"], constants["alpha_D"]
-            ok = (aN > 0) & (aD > 0)
-            p = np.where(ok, aN / aD, np.nan)
-            out["a"] = aD / (aN + aD) + 0 * p
-            out["b"] = aN / (aN + aD) + 0 * p
-            if callable(k):
-                out.update(_numeric_allocation(key, constants, ok, budgets, k))
-                return out
-            for C in budgets:
-                logN = (np.log(p) + p * np.log(Nc) + math.log(C / k) - np.log(Dc)) / (1 + p)
-                out[_key("N_opt", C)] = np.exp(logN)
-                out[_key("D_opt", C)] = np.exp(math.log(C / k) - logN)
-                out[_key("L_opt", C)] = np.exp(aD * np.log1p(p) + aN * (np.log(Nc) - logN))
-    return out
-
-
-def _law_values(
-    key: str, constants: Mapping[str, np.ndarray], n: np.ndarray, d: np.ndarray
-) -> np.ndarray:
-    """L(N, D) with one row of constants per row of ``n`` and ``d`` (shape (rows, points))."""
-    col = {name: np.asarray(v, dtype=float)[:, None] for name, v in constants.items()}
-    if key == "chinchilla":
-        return col["E"] + col["A"] * n ** -col["alpha"] + col["B"] * d ** -col["beta"]
-    ratio = col["alpha_N"] / col["alpha_D"]
-    return ((col["N_c"] / n) ** ratio + col["D_c"] / d) ** col["alpha_D"]
-
-
-def _numeric_allocation(
-    key: str,
-    constants: Mapping[str, np.ndarray],
-    ok: np.ndarray,
-    budgets: Sequence[float],
-    f: Callable[[np.ndarray], np.ndarray],
-) -> dict[str, np.ndarray]:
-    """N*, D* = C/f(N*), L* at each budget for every replicate (rows = budgets x replicates)."""
-    from scalinglaws.allocate import optimum_on_budget
-
-    out: dict[str, np.ndarray] = {}
-    if not budgets:
-        return out
-    S = int(np.size(next(iter(constants.values()))))
-    usable = np.asarray(ok, dtype=bool) & np.all(
-        [np.isfinite(np.asarray(v, dtype=float)) for v in constants.values()], axis=0
-    )
-    tiled = {
-        name: np.tile(np.asarray(v, dtype=float), len(budgets)) for name, v in constants.items()
-    }
-    c_rows = np.repeat(np.asarray(budgets, dtype=float), S)
-    keep = np.tile(usable, len(budgets))
-    n_opt = np.full(c_rows.shape, np.nan)
-    if keep.any():
-        sub = {name: v[keep] for name, v in tiled.items()}
-        n_opt[keep] = optimum_on_budget(
-            lambda n, d: _law_values(key, sub, n, d), c_rows[keep], f, strict=False
-        )
-    found = np.isfinite(n_opt)
-    d_opt = np.full(c_rows.shape, np.nan)
-    l_opt = np.full(c_rows.shape, np.nan)
-    if found.any():
-        d_opt[found] = c_rows[found] / np.asarray(f(n_opt[found]), dtype=float)
-        sub = {name: v[found] for name, v in tiled.items()}
-        with np.errstate(all="ignore"):
-            l_opt[found] = _law_values(key, sub, n_opt[found, None], d_opt[found, None])[:, 0]
-    for j, C in enumerate(budgets):
-        rows = slice(j * S, (j + 1) * S)
-        out[_key("N_opt", C)] = n_opt[rows]
-        out[_key("D_opt", C)] = d_opt[rows]
-        out[_key("L_opt", C)] = l_opt[rows]
-    return out
-
-
-def _key(name: str, C: float) -> str:
-    return f"{name}@{C:.3g}"
+    return allocation_exponents(_SPECS[check_law(spec_name)].law_cls, constants)
 
 
 # ============================================================================ the estimator
@@ -402,14 +299,13 @@ class Approach3:
     init: the starts (:func:`starting_grid`): default Hoffmann's 4,500-point grid.
     n_bootstrap, seed, level: bootstrap replicates (whole runs resampled; 0 = none), their
         seed, and the interval level.
-    budgets: FLOP budgets at which N*, D*, L* are derived.
     flops_per_token: how a budget C splits into N and D: None (default) for C = k·N·D with k
-        the runs' ``flops_per_param_token`` (6 by default), a number k for C = k·N·D, or a
-        callable f(N) -> training FLOPs per token for C = f(N)·D (e.g. a sweep's own
-        convention, :meth:`scalinglaws.sweep.family.ModelFamily.flops_function`).  Used for
-        N*, D*, L* at the budgets and for the compute of the runs in the diagnostics
-        (EXTRAPOLATION, OPTIMUM_OUTSIDE_DATA); recorded in ``Fit.method["compute
-        convention"]`` by its ``description`` attribute when it has one.
+        the runs' ``flops_per_param_token`` (6 by default), or a
+        :class:`~scalinglaws.convention.FlopsConvention` (a number k, or a callable f(N) ->
+        training FLOPs per token for C = f(N)·D such as a sweep's own
+        :meth:`scalinglaws.sweep.family.ModelFamily.flops_function`).  It becomes the fit's
+        ``convention``, which :meth:`Fit.allocate` and the diagnostics use, and is recorded
+        in ``Fit.method["compute convention"]``.
     n_jobs: worker processes for the batches (default None: all cores this process may use
         when a batch holds at least 500k problem-points, one process below that).
     tol: relative objective change that stops a start in the multi-start search.
@@ -426,13 +322,12 @@ class Approach3:
         n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
-        budgets: Sequence[float] | str | None = (),
         n_jobs: int | None = None,
         tol: float = 1e-9,
         max_iter: int = 1000,
-        flops_per_token: float | Callable[[np.ndarray], np.ndarray] | None = None,
+        flops_per_token: FlopsLike | None = None,
     ) -> None:
-        from scalinglaws.fit.powerlaw import check_common
+        from scalinglaws.validate import check_common
 
         self.law = check_law(law)
         self.loss = Loss(objective, delta, tau)
@@ -441,24 +336,10 @@ class Approach3:
         self.tau = float(self.loss.tau)
         self.init = init
         self.starts = starting_grid(self.law, init)
-        self.n_bootstrap, self.seed, self.level, self.budgets = check_common(
-            n_bootstrap, seed, level, budgets
-        )
-        if n_jobs is not None and (
-            isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1
-        ):
-            raise QuantityError(f"n_jobs must be a whole number >= 1 or None, got {n_jobs!r}")
-        self.n_jobs = n_jobs
-        if not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise QuantityError(f"tol must be a number between 0 and 1 (e.g. 1e-9), got {tol!r}")
-        self.tol = float(tol)
-        if (
-            isinstance(max_iter, bool)
-            or not isinstance(max_iter, (int, np.integer))
-            or max_iter < 1
-        ):
-            raise QuantityError(f"max_iter must be a whole number >= 1, got {max_iter!r}")
-        self.max_iter = int(max_iter)
+        self.n_bootstrap, self.seed, self.level = check_common(n_bootstrap, seed, level)
+        self.n_jobs = whole_number(n_jobs, "n_jobs", 1, none=True)
+        self.tol = real_number(tol, "tol", 0, 1, low_open=True, high_open=True, hint="e.g. 1e-9")
+        self.max_iter = whole_number(max_iter, "max_iter", 1)
         self.flops_per_token = _check_flops_per_token(flops_per_token)
 
     def __repr__(self) -> str:
@@ -496,11 +377,11 @@ class Approach3:
                 f"domain ({exc}); the data do not follow this law"
             ) from None
         k = self._per_token(runs)
-        convention = convention_text(k)
+        convention = k.description
         derived = {
-            name: float(v[0])
+            name: float(np.asarray(v).reshape(-1)[0])
             for name, v in derived_quantities(
-                spec.name, {n: np.array([c]) for n, c in constants.items()}, self.budgets, k
+                spec.name, {n: np.array([c]) for n, c in constants.items()}
             ).items()
         }
         obj1 = BatchObjective(problem.form, self.loss, problem.L)
@@ -533,36 +414,39 @@ class Approach3:
                 "best polished by scipy L-BFGS-B (ftol 1e-15, gtol 1e-12, objective scaled to 1)",
                 "condition number": kappa,
                 "compute convention": convention,
-                **({} if callable(k) else {"FLOPs per token k": k}),
+                **({"FLOPs per token k": k.k} if k.linear else {}),
             },
             data={
                 **runs.describe(),
-                **({"flops convention": convention} if callable(k) else {}),
+                **({} if k.linear else {"flops convention": convention}),
                 "filters": list(runs.filters),
             },
             converged=converged,
             message=message,
-        )
-        fit.extra["data_range"] = runs.ranges()
-        fit.extra["residuals"] = residuals.tolist()
-        fit.extra["optima"] = self._optima(spec, problem, res, value)
-        fit.diagnostics += self._diagnostics(
-            runs,
-            spec,
-            problem,
-            law,
-            constants,
-            derived,
-            residuals,
-            reached,
-            len(X0),
-            converged,
-            message,
-            gauss_newton,
-            k,
+            residuals=np.asarray(residuals, dtype=float),
+            convention=k,
+            diagnostics=self._diagnostics(
+                runs,
+                spec,
+                problem,
+                law,
+                constants,
+                derived,
+                residuals,
+                reached,
+                len(X0),
+                converged,
+                message,
+                gauss_newton,
+                k,
+            ),
+            extra={
+                "data_range": runs.ranges(),
+                "optima": self._optima(spec, problem, res, value),
+            },
         )
         if self.n_bootstrap:
-            self._bootstrap(fit, spec, problem, runs, theta, k)
+            fit = self._bootstrap(fit, spec, problem, runs, theta)
         return fit
 
     # ------------------------------------------------------------------ steps
@@ -588,10 +472,10 @@ class Approach3:
         theta, value, converged, message = self._polish(problem, res)
         return res, theta, value, converged, message
 
-    def _per_token(self, runs: Any) -> float | Callable[[np.ndarray], np.ndarray]:
-        """The k of C = k·N·D (the runs' own unless one was given) or the callable f(N)."""
+    def _per_token(self, runs: Any) -> FlopsConvention:
+        """The convention given, else C = k·N·D with the runs' own k."""
         if self.flops_per_token is None:
-            return float(runs.flops_per_param_token)
+            return FlopsConvention.constant(float(runs.flops_per_param_token))
         return self.flops_per_token
 
     def _jobs(self, rows: int, points: int) -> int:
@@ -697,7 +581,7 @@ class Approach3:
         converged: bool,
         message: str,
         gauss_newton: np.ndarray,
-        k: float | Callable[[np.ndarray], np.ndarray],
+        k: FlopsConvention,
     ) -> list[Diagnostic]:
         N, D, L = problem.N, problem.D, problem.L
         out: list[Diagnostic] = []
@@ -724,24 +608,19 @@ class Approach3:
         out += diag.ill_conditioned(gauss_newton, list(spec.start_names))
         out += diag.residual_trend(residuals, N, "N")
         out += diag.residual_trend(residuals, D, "D")
-        C = np.asarray(k(N), dtype=float) * D if callable(k) else k * N * D
-        inside = [c for c in self.budgets if C.min() <= c <= C.max()]
-        grid = list(np.geomspace(C.min(), C.max(), 25))
+        C = k.compute(N, D)
+        grid = np.geomspace(C.min(), C.max(), 25)
         consts = {n: np.array([v]) for n, v in constants.items()}
-        alloc = derived_quantities(spec.name, consts, [*inside, *grid], k)
-        n_opt = np.array([float(alloc[_key("N_opt", c)][0]) for c in [*inside, *grid]])
-        d_opt = np.array([float(alloc[_key("D_opt", c)][0]) for c in [*inside, *grid]])
+        n_opt, d_opt, _ = optimal_allocation(spec.law_cls, consts, grid, k)
         if np.all(np.isfinite(n_opt)) and np.all(np.isfinite(d_opt)):
-            m = len(inside)
             out += diag.optimum_outside_data(
-                inside,
-                n_opt[:m],
-                d_opt[:m],
+                [],
+                [],
+                [],
                 (float(N.min()), float(N.max())),
                 (float(D.min()), float(D.max())),
-                span=(np.array(grid), n_opt[m:], d_opt[m:]),
+                span=(grid, n_opt[0], d_opt[0]),
             )
-        out += diag.extrapolation_distance(self.budgets, C)
         return out
 
     def _bootstrap(
@@ -751,9 +630,9 @@ class Approach3:
         problem: _Problem,
         runs: Any,
         theta: np.ndarray,
-        k: float | Callable[[np.ndarray], np.ndarray],
-    ) -> None:
-        """Re-fit every replicate (whole runs resampled) from the optimum, as one batch."""
+    ) -> Fit:
+        """``fit`` with the bootstrap: every replicate (whole runs resampled) re-fitted from
+        the optimum, as one batch."""
         W = bootstrap_weights(runs.run_ids, len(problem.L), self.n_bootstrap, self.seed)
         X0 = np.repeat(theta[None, :], self.n_bootstrap, axis=0)
         res = self._solve(problem, X0, W.astype(float), BOOTSTRAP_FTOL)
@@ -762,44 +641,34 @@ class Approach3:
         consts = spec.constants(X)
         for v in consts.values():
             v[~ok] = np.nan
-        samples = {**consts, **derived_quantities(spec.name, consts, self.budgets, k)}
-        fit.stderr, fit.intervals = summarize(samples, self.level)
-        fit.extra["bootstrap_params"] = {n: consts[n].tolist() for n in spec.paper_names}
+        samples = {**consts, **derived_quantities(spec.name, consts)}
+        stderr, intervals = summarize(samples, self.level)
         failed = int((~ok).sum())
-        fit.method["bootstrap"] = (
+        method = (
             f"{self.n_bootstrap} replicates (whole runs resampled, seed {self.seed}), each "
             f"re-fitted from the optimum to relative ftol {BOOTSTRAP_FTOL:g}, all in one batch"
             + (f"; {failed} did not converge" if failed else "")
         )
-        fit.diagnostics += diag.bootstrap_failures(failed, self.n_bootstrap)
+        replicates = Replicates({n: consts[n] for n in spec.paper_names}, method=method)
+        return fit.with_bootstrap(
+            stderr, intervals, replicates, diag.bootstrap_failures(failed, self.n_bootstrap)
+        )
 
 
 # ============================================================================ internals
-def _check_flops_per_token(
-    value: Any,
-) -> float | Callable[[np.ndarray], np.ndarray] | None:
-    """None, a finite number k > 0 (C = k·N·D) or a callable f(N); anything else is refused."""
-    if value is None or callable(value):
-        return value
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not (math.isfinite(float(value)) and float(value) > 0):
+def _check_flops_per_token(value: Any) -> FlopsConvention | None:
+    """None (the runs' own k), or a convention from a number k > 0 or a callable f(N)."""
+    if value is None:
+        return None
+    try:
+        return FlopsConvention.of(value)
+    except ScalingLawsError:
         raise QuantityError(
-            "flops_per_token must be None (the runs' k), a number k > 0 for C = k·N·D, or a "
-            f"callable f(N) giving training FLOPs per token for C = f(N)·D; got {value!r}"
-        )
-    return float(value)
-
-
-def convention_text(k: float | Callable[[np.ndarray], np.ndarray]) -> str:
-    """How a budget splits into N and D, in words: ``"C = 6·N·D"`` for a number, the
-    callable's ``description`` (e.g. ``"C under the sweep's chinchilla convention (family
-    shape rule)"``), or ``"C = f(N)·D with f = <name>"`` for another callable."""
-    if not callable(k):
-        return f"C = {float(k):g}·N·D"
-    text = getattr(k, "description", None)
-    if isinstance(text, str) and text:
-        return text
-    return f"C = f(N)·D with f = {getattr(k, '__name__', type(k).__name__)}"
+            "flops_per_token must be None (the runs' k), a number k > 0 for C = k·N·D, a "
+            "callable f(N) giving training FLOPs per token for C = f(N)·D, or a "
+            f"FlopsConvention; got {value!r}",
+            argument="flops_per_token",
+        ) from None
 
 
 @dataclass

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
 
 from scalinglaws.errors import FitError, QuantityError, UnknownNameError, did_you_mean
-from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights, summarize
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_summary, bootstrap_weights
+from scalinglaws.fit.diagnostics import extrapolation_range, log_residuals
+from scalinglaws.fit.objectives import Loss
+from scalinglaws.fit.optim import minimize_from_starts
 from scalinglaws.fit.result import Diagnostic, Fit
 from scalinglaws.laws.power import PowerLaw
+from scalinglaws.validate import check_common
 
 OBJECTIVES: tuple[str, ...] = ("huber", "log-mse")
 VARIABLES: tuple[str, ...] = ("N", "D", "C")
@@ -65,6 +68,16 @@ def fit_power(
     my = np.average(ly, weights=w)
     slope = float(np.sum(w * (lx - mx) * (ly - my)) / np.sum(w * (lx - mx) ** 2))
     return float(math.exp(my - slope * mx)), slope
+
+
+def fit_allocation_rule(C: np.ndarray, N: np.ndarray, D: np.ndarray) -> dict[str, float]:
+    """The first half of the second stage of Hoffmann et al. 2022's Approaches 1 and 2
+    (§3.1-3.2): N* = k_N·C^a and D* = k_D·C^b by :func:`fit_power` on the per-budget optima;
+    returns ``{"a", "b", "k_N", "k_D"}``.  The loss frontier L*(C) is the other half
+    (:func:`fit_loss_power`)."""
+    k_N, a = fit_power(C, N)
+    k_D, b = fit_power(C, D)
+    return {"a": a, "b": b, "k_N": k_N, "k_D": k_D}
 
 
 def _log_pairs(x: Any, y: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -243,21 +256,23 @@ def _objective(
     delta: float,
 ) -> tuple[float, np.ndarray]:
     yhat, p = _predict(theta, z, offset)
-    r = y - yhat
-    if objective == "huber":
-        # scaled by 1/delta so the gradient is O(1) in the linear zone (same minimiser)
-        ar = np.abs(r)
-        rho = np.where(ar <= delta, 0.5 * r**2 / delta, ar - 0.5 * delta)
-        psi = np.clip(r, -delta, delta) / delta
-    else:
-        rho = 0.5 * r**2
-        psi = r
+    rho, psi = _rho(y - yhat, objective, delta)
     f = float(np.sum(w * rho))
     gw = -w * psi  # d f / d yhat
     grad = [np.sum(gw * p), np.sum(gw * (-p * z))]
     if offset:
         grad.append(np.sum(gw * (1 - p)))
     return f, np.array(grad, dtype=float)
+
+
+def _rho(r: np.ndarray, objective: str, delta: float) -> tuple[np.ndarray, np.ndarray]:
+    """(ρ(r), ρ'(r)) of the package's robust losses (:class:`~scalinglaws.fit.objectives.Loss`);
+    the Huber loss divided by δ so that its gradient is O(1) in the linear zone (the same
+    minimiser)."""
+    rho, psi = Loss(objective, delta).evaluate(r)
+    if objective == "huber":
+        return rho / delta, psi / delta
+    return rho, psi
 
 
 def _offset_starts(
@@ -277,45 +292,22 @@ def _offset_starts(
     excess = np.log(np.exp(y)[None, :] - (frac * lmin)[:, None])
     a = (excess + alpha[:, None] * z[None, :]) @ w / w.sum()
     yhat = np.logaddexp(a[:, None] - alpha[:, None] * z[None, :], e[:, None])
-    r = y[None, :] - yhat
-    if objective == "huber":
-        rho = np.where(np.abs(r) <= delta, 0.5 * r**2 / delta, np.abs(r) - 0.5 * delta)
-    else:
-        rho = 0.5 * r**2
+    rho, _ = _rho(y[None, :] - yhat, objective, delta)
     f = rho @ w
     order = np.argsort(f, kind="stable")[:n_best]
     return [np.array([a[i], alpha[i], e[i]]) for i in order]
 
 
 def _minimize(obj: Any, starts: list[np.ndarray]) -> tuple[np.ndarray, float, bool, str]:
-    """BFGS with the analytic gradient from each start; the best optimum is polished by
-    Nelder-Mead (the Huber loss with a small delta is nearly |r|, whose kinks can stop a
-    line search early).  Plain BFGS is used rather than L-BFGS-B, whose LAPACK calls on
-    3×3 matrices are an order of magnitude slower when BLAS threads compete for cores."""
-    best: tuple[np.ndarray, float, str] | None = None
-    with np.errstate(all="ignore"):
-        for theta0 in starts:
-            res = minimize(obj, theta0, jac=True, method="BFGS", options={"gtol": 1e-10})
-            f = float(res.fun)
-            if math.isfinite(f) and np.all(np.isfinite(res.x)) and (best is None or f < best[1]):
-                best = (np.asarray(res.x, dtype=float), f, str(res.message))
-        if best is None:
-            raise FitError("the power-law fit found no finite optimum; check the data for outliers")
-        theta, f, msg = best
-        polish = minimize(
-            lambda t: obj(t)[0],
-            theta,
-            method="Nelder-Mead",
-            options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 2000},
-        )
-    improved = bool(np.isfinite(polish.fun) and polish.fun < f and np.all(np.isfinite(polish.x)))
-    if improved:
-        theta, f = np.asarray(polish.x, dtype=float), float(polish.fun)
-    message = (
-        f"best of {len(starts)} BFGS starts ({msg.rstrip('.').lower()}); Nelder-Mead polish "
-        + ("improved it" if improved else "confirmed it")
-    )
-    return theta, f, bool(polish.success), message
+    """The package's one small-problem optimiser
+    (:func:`scalinglaws.fit.optim.minimize_from_starts`), its failure restated for a
+    power law."""
+    try:
+        return minimize_from_starts(obj, starts)
+    except FitError:
+        raise FitError(
+            "the power-law fit found no finite optimum; check the data for outliers"
+        ) from None
 
 
 # ============================================================================ frontier
@@ -336,154 +328,6 @@ def frontier_mask(x: Sequence[float] | np.ndarray, L: Sequence[float] | np.ndarr
 
 
 # ============================================================================ shared checks
-def check_common(
-    n_bootstrap: Any, seed: Any, level: Any, budgets: Any
-) -> tuple[int, int, float, tuple[float, ...]]:
-    """Validate the options every estimator shares; returns them normalised.
-
-    ``n_bootstrap`` is 0 (no bootstrap) or >= 2, ``seed`` an integer >= 0, ``level`` in (0, 1),
-    ``budgets`` a sequence of FLOP budgets (numbers or text such as ``"5.76e23"``), or one
-    comma-separated string (``"1e22,5.76e23"``).
-    """
-    from scalinglaws.units import parse_quantities, parse_quantity
-
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)):
-        raise QuantityError(
-            f"n_bootstrap must be a whole number (0, or at least 2), got {n_bootstrap!r}"
-        )
-    if n_bootstrap < 0 or n_bootstrap == 1:
-        raise QuantityError(
-            f"n_bootstrap must be 0 (no bootstrap) or at least 2 replicates, got {n_bootstrap}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise QuantityError(f"seed must be a whole number >= 0 (e.g. 0), got {seed!r}")
-    try:
-        lev = float(level)
-    except (TypeError, ValueError):
-        raise QuantityError(f"level must be a number between 0 and 1, got {level!r}") from None
-    if not 0 < lev < 1:
-        raise QuantityError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    if budgets is None:
-        out: tuple[float, ...] = ()
-    elif isinstance(budgets, str):
-        out = tuple(parse_quantities(budgets, what="budgets"))
-    elif isinstance(budgets, (int, float)):
-        out = (parse_quantity(budgets, what="budgets"),)
-    else:
-        out = tuple(parse_quantity(b, what="budgets") for b in budgets)
-    return int(n_bootstrap), int(seed), lev, out
-
-
-def budget_key(name: str, C: float) -> str:
-    """The derived-quantity key at budget ``C``: ``"N_opt@5.76e+23"``."""
-    return f"{name}@{C:.3g}"
-
-
-def extrapolation_diagnostics(
-    budgets: Sequence[float], c_low: float, c_high: float, what: str = "fitted budget"
-) -> list[Diagnostic]:
-    """One ``EXTRAPOLATION`` diagnostic per requested budget outside [c_low, c_high]: how many
-    times beyond the fitted range it lies (a warning beyond 100×, information below)."""
-    out = []
-    for c in budgets:
-        if c > c_high * (1 + 1e-9):
-            factor, side, edge = c / c_high, "above the largest", c_high
-        elif c < c_low * (1 - 1e-9):
-            factor, side, edge = c_low / c, "below the smallest", c_low
-        else:
-            continue
-        out.append(
-            Diagnostic(
-                code="EXTRAPOLATION",
-                severity="warning" if factor > 100 else "info",
-                message=(
-                    f"budget {c:.3g} FLOPs is {factor:.3g}× {side} {what} ({edge:.3g}); the "
-                    "values there extrapolate the power laws"
-                ),
-                data={"budget": float(c), "factor": float(factor), "range": [c_low, c_high]},
-            )
-        )
-    return out
-
-
-def loss_floor_diagnostics(E: float, L: np.ndarray, offset: bool) -> list[Diagnostic]:
-    """``E_COLLAPSED`` when the frontier loss law L*(C) = E + A·C^−α was fitted with an offset
-    and E went below 5% of the smallest optimal loss ``L`` (the threshold of
-    :func:`scalinglaws.fit.diagnostics.collapsed_terms`): the optimal losses show no floor, so
-    L* at larger budgets falls without limit and is not to be trusted; N* and D*, fitted
-    separately, are unaffected."""
-    from scalinglaws.fit.diagnostics import E_COLLAPSE_FRACTION
-
-    L_min = float(np.min(L)) if np.size(L) else math.nan
-    if not offset or not E < E_COLLAPSE_FRACTION * L_min:
-        return []
-    return [
-        Diagnostic(
-            code="E_COLLAPSED",
-            severity="warning",
-            message=(
-                f"the offset E of L*(C) = E + A·C^-alpha collapsed to {E:.3g} (below "
-                f"{100 * E_COLLAPSE_FRACTION:g}% of the lowest optimal loss {L_min:.4g}): the "
-                "optimal losses show no floor, so L* at larger budgets is unreliable; N* and D* "
-                "are fitted separately and unaffected"
-            ),
-            data={"E": float(E), "L_min": L_min},
-        )
-    ]
-
-
-def exponent_diagnostics(exponents: dict[str, float]) -> list[Diagnostic]:
-    """``EXPONENT_IMPLAUSIBLE`` for each allocation exponent (a, b) outside (0, 1): N* and D*
-    must both grow with C, and neither faster than C itself (Hoffmann et al. 2022 find
-    a ≈ b ≈ 0.5; Kaplan et al. 2020 a = 0.73)."""
-    out = []
-    for name, value in exponents.items():
-        if not (0 < value < 1):
-            out.append(
-                Diagnostic(
-                    code="EXPONENT_IMPLAUSIBLE",
-                    severity="warning",
-                    message=(
-                        f"exponent {name} = {value:.3g} is outside (0, 1), where every published "
-                        "compute-optimal exponent lies; check the budgets' minima and the data"
-                    ),
-                    data={"name": name, "value": float(value)},
-                )
-            )
-    return out
-
-
-def bootstrap_summary(
-    fit: Fit, samples: dict[str, list[float]], law_fields: Sequence[str], level: float
-) -> None:
-    """Fill ``fit.stderr``, ``fit.intervals`` and ``fit.extra["bootstrap_params"]`` (the
-    law's numeric constants per replicate, NaN where a replicate failed) from ``samples``."""
-    arrays = {k: np.asarray(v, dtype=float) for k, v in samples.items()}
-    fit.stderr, fit.intervals = summarize(arrays, level)
-    fit.extra["bootstrap_params"] = {k: [float(x) for x in arrays[k]] for k in law_fields}
-    n = len(next(iter(arrays.values()))) if arrays else 0
-    failed = int(sum(~np.isfinite(arrays[law_fields[0]]))) if law_fields else 0
-    fit.method["bootstrap"] = f"{n} replicates" + (f", {failed} failed" if failed else "")
-    if failed:
-        fit.diagnostics.append(
-            Diagnostic(
-                code="BOOTSTRAP_FAILURES",
-                severity="warning" if failed > 0.05 * n else "info",
-                message=(
-                    f"the law ({', '.join(law_fields)}) could not be fitted in {failed} of {n} "
-                    "bootstrap replicates; those are left out of its intervals (and of the "
-                    "losses it predicts)"
-                    + (
-                        ", while the other quantities use every replicate where they are defined"
-                        if any(k not in law_fields for k in arrays)
-                        else ""
-                    )
-                ),
-                data={"failed": failed, "replicates": n},
-            )
-        )
-
-
 # ============================================================================ the estimator
 class PowerLawFit:
     """Fit a one-variable power law L(x) = E + A·x^(−α) (or (x_c/x)^α without offset).
@@ -496,8 +340,7 @@ class PowerLawFit:
     what Kaplan et al. fit L(C) to -- recomputed inside every bootstrap replicate; with
     ``frontier=False`` every row given is fitted (give converged runs for L(N) or L(D)).
     ``objective`` is ``"huber"`` (δ = ``delta``, on log L) or ``"log-mse"``.  Bootstrap
-    replicates resample whole runs with ``seed``.  ``budgets`` (FLOPs) add L_opt@C to the
-    derived quantities when ``variable="C"``.
+    replicates resample whole runs with ``seed``.
     """
 
     def __init__(
@@ -510,7 +353,6 @@ class PowerLawFit:
         n_bootstrap: int = DEFAULT_BOOTSTRAP,
         seed: int = 0,
         level: float = 0.95,
-        budgets: Sequence[float] | None = (),
     ) -> None:
         if variable not in VARIABLES:
             raise UnknownNameError(
@@ -522,9 +364,7 @@ class PowerLawFit:
         self.objective = check_objective(objective)
         self.delta = _check_delta(delta)
         self.frontier = bool(frontier)
-        self.n_bootstrap, self.seed, self.level, self.budgets = check_common(
-            n_bootstrap, seed, level, budgets
-        )
+        self.n_bootstrap, self.seed, self.level = check_common(n_bootstrap, seed, level)
 
     def fit(self, runs: Any) -> Fit:
         """Fit the power law to ``runs`` (anything :func:`scalinglaws.runs.as_runs` takes)."""
@@ -562,14 +402,16 @@ class PowerLawFit:
             data=runs.describe(),
             converged=res.converged,
             message=res.message,
+            diagnostics=self._diagnostics(runs, used, law, x),
+            residuals=log_residuals(L, law(**{var: x})),
+            extra={
+                "data_range": runs.ranges(),
+                "rows": np.flatnonzero(used).tolist(),
+                **(extrapolation_range(x, "fitted C") if var == "C" else {}),
+            },
         )
-        with np.errstate(all="ignore"):
-            fit.extra["residuals"] = (np.log(L) - np.log(law(**{var: x}))).tolist()
-        fit.extra["data_range"] = runs.ranges()
-        fit.extra["rows"] = np.flatnonzero(used).tolist()
-        fit.diagnostics += self._diagnostics(runs, used, law, x)
         if self.n_bootstrap:
-            self._bootstrap(fit, runs, x_all, L_all, res)
+            fit = self._bootstrap(fit, runs, x_all, L_all, res)
         return fit
 
     # ------------------------------------------------------------------ internals
@@ -587,9 +429,6 @@ class PowerLawFit:
         if not self.offset and law.alpha > 0:
             # Kaplan's form (x_c / x)^alpha: x_c = A^(1/alpha), in the units of x
             out[f"{self.variable}_c"] = float(law.A ** (1.0 / law.alpha))
-        if self.variable == "C":
-            for c in self.budgets:
-                out[budget_key("L_opt", c)] = float(law(C=c))
         return out
 
     def _diagnostics(
@@ -635,15 +474,11 @@ class PowerLawFit:
                     ),
                 )
             )
-        if var == "C":
-            out += extrapolation_diagnostics(
-                self.budgets, float(x.min()), float(x.max()), "fitted C"
-            )
         return out
 
     def _bootstrap(
         self, fit: Fit, runs: Any, x_all: np.ndarray, L_all: np.ndarray, start: LossPowerFit
-    ) -> None:
+    ) -> Fit:
         weights = bootstrap_weights(runs.run_ids, len(runs), self.n_bootstrap, self.seed)
         samples: dict[str, list[float]] = {k: [] for k in (*fit.params, *fit.derived)}
         for w in weights:
@@ -664,4 +499,4 @@ class PowerLawFit:
             values = {"E": law.E, "A": law.A, "alpha": law.alpha, **self._derived(law)}
             for k, v in samples.items():
                 v.append(values.get(k, math.nan))
-        bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)
+        return bootstrap_summary(fit, samples, ("E", "A", "alpha"), self.level)

@@ -8,6 +8,7 @@ scale.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -16,24 +17,98 @@ from typing import Any
 
 import numpy as np
 
-from scalinglaws.errors import DataError, ScalingLawsError, output_error
+from scalinglaws.convention import SIX_ND, FlopsConvention
+from scalinglaws.errors import DataError, ScalingLawsError
+from scalinglaws.files import atomic_write_text, jsonable
 from scalinglaws.laws.base import Law, law_from_dict
 
 SCHEMA = "scalinglaws.fit/1"
 
 
 @dataclass(frozen=True)
+class Replicates:
+    """The bootstrap replicates of a fit: one array per fitted quantity (the law's constants,
+    and for Approaches 1 and 2 also k_N, a, k_D, b of N* = k_N·C^a, D* = k_D·C^b), one entry
+    per replicate, NaN where that replicate failed.  ``method`` says how they were drawn
+    (what was resampled, the seed)."""
+
+    values: dict[str, np.ndarray]
+    method: str = ""
+
+    def __post_init__(self) -> None:
+        arrays = {str(k): np.asarray(v, dtype=float).reshape(-1) for k, v in self.values.items()}
+        if len({a.size for a in arrays.values()}) > 1:
+            raise ValueError("every quantity of the replicates needs one value per replicate")
+        object.__setattr__(self, "values", arrays)
+
+    def __len__(self) -> int:
+        return next(iter(self.values.values())).size if self.values else 0
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.values
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "values": {k: v.tolist() for k, v in self.values.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Replicates:
+        d = _mapping(d)
+        values = {
+            str(k): np.array([_num(x) for x in _list(v)], dtype=float)
+            for k, v in _mapping(d.get("values", {})).items()
+        }
+        return cls(values=values, method=str(d.get("method", "") or ""))
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     """One finding about a fit.  ``code`` is stable (scripts test for it), ``severity`` is
-    ``"info"``, ``"warning"`` or ``"error"``, ``message`` is one plain sentence."""
+    ``"info"``, ``"warning"`` or ``"error"``, ``message`` is one plain sentence.
+
+    Every code is registered in :data:`scalinglaws.fit.codes.CODES` (its meaning and what to
+    do: :func:`scalinglaws.fit.codes.describe`); constructing one with an unregistered code
+    raises :class:`ValueError`.  :meth:`saved` rebuilds one read from a file without that
+    check."""
 
     code: str
     severity: str
     message: str
     data: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        from scalinglaws.fit.codes import CODES
 
-@dataclass
+        if self.code not in CODES:
+            raise ValueError(
+                f"unregistered diagnostic code {self.code!r}: add it to "
+                "scalinglaws.fit.codes.CODES and to docs/diagnostics.md"
+            )
+
+    @classmethod
+    def saved(
+        cls, code: str, severity: str, message: str, data: dict[str, Any] | None = None
+    ) -> Diagnostic:
+        """A diagnostic as a saved fit recorded it, kept whatever its code: a file written by
+        another version may carry a code this version does not register."""
+        self = object.__new__(cls)
+        for name, value in (
+            ("code", code),
+            ("severity", severity),
+            ("message", message),
+            ("data", {} if data is None else data),
+        ):
+            object.__setattr__(self, name, value)
+        return self
+
+
+@dataclass(frozen=True)
 class Fit:
     """A fitted law with its uncertainty and diagnostics.
 
@@ -50,7 +125,14 @@ class Fit:
     method: how it was estimated (objective, grid size, starts that reached the best, ...).
     data: what went in (number of runs, filters applied, column mapping, FLOPs convention).
     converged / message: as in scipy.optimize.
-    extra: estimator-specific tables (Approach 2's per-budget minima, bootstrap samples).
+    extra: estimator-specific tables (Approach 2's per-budget minima, ...).
+    replicates: the bootstrap replicates of every fitted quantity (:class:`Replicates`), or
+        None without a bootstrap; :meth:`conf_int`, :meth:`allocate` and :meth:`predict`
+        answer from them at any level and budget, fresh or loaded from JSON.
+    residuals: log L - log L̂ of every point the law was fitted to (runs for Approach 3, the
+        optima for Approaches 1 and 2), or None.
+    convention: how a budget splits into N and D for this fit's law (C = k·N·D with the
+        runs' k, or a sweep family's f(N)), used by :meth:`allocate`.
     """
 
     law: Law
@@ -66,39 +148,85 @@ class Fit:
     converged: bool = True
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    replicates: Replicates | None = None
+    residuals: np.ndarray | None = None
+    convention: FlopsConvention = SIX_ND
 
-    # ---------------------------------------------------------------- prediction
-    def predict(self, **variables: Any) -> Any:
-        """Evaluate the fitted law: ``fit.predict(N=..., D=...)``."""
-        return self.law(**variables)
+    def with_bootstrap(
+        self,
+        stderr: dict[str, float],
+        intervals: dict[str, tuple[float, float]],
+        replicates: Replicates,
+        diagnostics: list[Diagnostic] = (),  # type: ignore[assignment]
+    ) -> Fit:
+        """A copy with the bootstrap's results: standard errors, intervals, the replicates
+        (their ``method`` also recorded in ``method["bootstrap"]``) and its diagnostics.  For
+        estimators, which build a result before they return it."""
+        return dataclasses.replace(
+            self,
+            stderr=dict(stderr),
+            intervals=dict(intervals),
+            replicates=replicates,
+            method={**self.method, "bootstrap": replicates.method},
+            diagnostics=[*self.diagnostics, *diagnostics],
+        )
+
+    # ---------------------------------------------------------------- questions
+    def predict(self, level: float | None = None, **variables: Any) -> Any:
+        """The fitted law's loss at ``N=..., D=...`` (or ``C=...`` for Approaches 1 and 2):
+        ``fit.predict(N=70e9, D=1.4e12)`` is ``fit.law(N=70e9, D=1.4e12)``.  With ``level``
+        (e.g. 0.95) a :class:`~scalinglaws.fit.questions.Prediction` with the interval the
+        fit supports: the bootstrap replicates' predictions (parameter uncertainty only), or
+        an automatic fit's interval calibrated for extrapolation."""
+        if level is None:
+            return self.law(**variables)
+        from scalinglaws.fit.questions import predict_with_interval
+
+        return predict_with_interval(self, variables, level)
+
+    def allocate(self, C: Any, level: float | None = None, flops_per_token: Any = None) -> Any:
+        """Compute-optimal N*, D*, L* at budget(s) ``C`` (FLOPs) from this fit, with
+        intervals at ``level`` (default: the fit's) from its bootstrap replicates: an
+        :class:`~scalinglaws.allocation.Allocation` whose ``intervals`` map "N", "D", "L" to
+        (low, high).  ``flops_per_token`` overrides the fit's own convention.  Works on a
+        fit loaded from JSON as on a fresh one (:mod:`scalinglaws.fit.questions`)."""
+        from scalinglaws.fit.questions import allocate_fit
+
+        return allocate_fit(self, C, level, flops_per_token)
+
+    def conf_int(self, level: float | None = None) -> dict[str, tuple[float, float]]:
+        """Equal-tailed percentile intervals at ``level`` (default: the fit's) of every
+        parameter and derived quantity, from the bootstrap replicates (statsmodels' name);
+        empty without replicates."""
+        from scalinglaws.fit.questions import conf_int
+
+        return conf_int(self, self.level if level is None else level)
+
+    def budget_diagnostics(self, C: Any) -> list[Diagnostic]:
+        """Findings about requests at budget(s) ``C``: ``EXTRAPOLATION`` beyond the data's
+        range of C, and ``OPTIMUM_OUTSIDE_DATA`` where, inside it, the optimum is not
+        bracketed by the runs."""
+        from scalinglaws.fit.questions import budget_diagnostics
+
+        return budget_diagnostics(self, C)
 
     def replicate_laws(self) -> list[Law]:
         """The law of every bootstrap replicate: the fitted law with the constants of
-        ``extra["bootstrap_params"]`` (one list per constant, NaN where a replicate failed);
-        failed or invalid replicates are skipped, and a fit without a bootstrap gives [].
-        Raises :class:`~scalinglaws.errors.FitError` when the samples name constants the law
-        does not have or have different lengths."""
+        :attr:`replicates` (quantities that are not the law's constants, such as k_N, are
+        ignored); failed or invalid replicates are skipped, and a fit without a bootstrap
+        gives []."""
         import dataclasses
 
-        from scalinglaws.errors import FitError
-
-        samples = (self.extra or {}).get("bootstrap_params") or {}
-        if not samples:
+        if self.replicates is None or not len(self.replicates):
             return []
         law = self.law
         names = {f.name for f in dataclasses.fields(law)}  # type: ignore[arg-type]
-        unknown = sorted(set(samples) - names)
-        if unknown:
-            raise FitError(
-                f"the fit's bootstrap samples name {unknown}, which are not constants of law "
-                f"'{law.name}' ({sorted(names)})"
-            )
-        lengths = {len(v) for v in samples.values()}
-        if len(lengths) != 1:
-            raise FitError("the fit's bootstrap samples have different lengths per constant")
+        samples = {k: v for k, v in self.replicates.values.items() if k in names}
+        if not samples:
+            return []
         base = {f.name: getattr(law, f.name) for f in dataclasses.fields(law)}  # type: ignore[arg-type]
         out = []
-        for i in range(lengths.pop()):
+        for i in range(len(self.replicates)):
             values = {k: v[i] for k, v in samples.items()}
             if any(x is None or not math.isfinite(float(x)) for x in values.values()):
                 continue
@@ -121,9 +249,12 @@ class Fit:
         return [d.code for d in self.diagnostics]
 
     # ---------------------------------------------------------------- text
-    def summary(self) -> str:
+    def summary(self, budgets: Any = ()) -> str:
         """A plain-text table: estimate, standard error and interval for every parameter and
-        derived quantity, then how it was estimated and the diagnostics."""
+        derived quantity (and N*, D*, L* at ``budgets``, from :meth:`allocate`), how it was
+        estimated, how well it fits, and the diagnostics (with those of the budgets)."""
+        from scalinglaws.fit.questions import allocation_rows
+
         pct = f"{100 * self.level:g}%"
         lines = [
             f"Scaling-law fit — approach {self.approach}: {self.law.formula or self.law.name}",
@@ -133,28 +264,57 @@ class Fit:
         for key, value in self.data.items():
             lines.append(f"{key}: {value}")
         for key, value in self.method.items():
-            lines.append(f"{key}: {value}")
-        names = [*self.params, *self.derived]
+            lines.append(f"{key}: {_words(value)}")
+        fit_line = self.goodness_of_fit()
+        if fit_line:
+            lines.append(fit_line)
+        tables = {
+            "parameters": [
+                (n, v, self.stderr.get(n), self.intervals.get(n)) for n, v in self.params.items()
+            ],
+            "derived": [
+                (n, v, self.stderr.get(n), self.intervals.get(n)) for n, v in self.derived.items()
+            ],
+        }
+        tables["derived"] += allocation_rows(self, budgets)
+        names = [r[0] for rows in tables.values() for r in rows]
         w = max([14, *(len(str(n)) + 2 for n in names)])
         header = f"{'':<{w}}{'estimate':>14}{'std err':>12}   {pct + ' interval'}"
-        for title, table in (("parameters", self.params), ("derived", self.derived)):
-            if not table:
+        for title, rows in tables.items():
+            if not rows:
                 continue
             lines += ["", title, header]
-            for name, value in table.items():
-                se = self.stderr.get(name)
-                lo_hi = self.intervals.get(name)
+            for name, value, se, lo_hi in rows:
                 lines.append(
                     (
                         f"{name:<{w}}{_fmt(value):>14}{_fmt(se) if se is not None else '':>12}   "
                         + (f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi else "")
                     ).rstrip()
                 )
-        if self.diagnostics:
+        diagnostics = [
+            *self.diagnostics,
+            *(self.budget_diagnostics(budgets) if np.size(budgets) else []),
+        ]
+        if diagnostics:
             lines += ["", "diagnostics"]
-            for d in self.diagnostics:
+            for d in diagnostics:
                 lines.append(f"  {d.severity:<8}{d.code:<22}{d.message}")
         return "\n".join(lines)
+
+    def goodness_of_fit(self) -> str:
+        """One line: the RMS of the log residuals (≈ relative error of L̂) and the points
+        fitted against the parameters estimated; empty without residuals."""
+        if self.residuals is None or not np.size(self.residuals):
+            return ""
+        r = np.asarray(self.residuals, dtype=float)
+        r = r[np.isfinite(r)]
+        if not r.size:
+            return ""
+        rms = float(np.sqrt(np.mean(r**2)))
+        return (
+            f"goodness of fit: RMS of log residuals {rms:.3g} ({100 * rms:.2g}% of L) over "
+            f"{r.size} points, {len(self.params)} parameters"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -176,13 +336,16 @@ class Fit:
             "converged": self.converged,
             "message": self.message,
             "extra": self.extra,
+            "replicates": None if self.replicates is None else self.replicates.to_dict(),
+            "residuals": None if self.residuals is None else np.asarray(self.residuals).tolist(),
+            "convention": self.convention.to_dict(),
         }
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
         """Serialise to JSON (NaN and inf become null); write to ``path`` if given."""
-        text = json.dumps(_jsonable(self.to_dict()), indent=indent)
+        text = json.dumps(jsonable(self.to_dict()), indent=indent)
         if path is not None:
-            _atomic_write(Path(path), text)
+            atomic_write_text(Path(path), text)
         return text
 
     @classmethod
@@ -225,13 +388,27 @@ class Fit:
             key = "derived"
             derived = {k: _num(v) for k, v in _mapping(d.get("derived", {})).items()}
             key = "diagnostics"
-            diagnostics = [Diagnostic(**_mapping(x)) for x in d.get("diagnostics", []) or []]
+            diagnostics = [Diagnostic.saved(**_mapping(x)) for x in d.get("diagnostics", []) or []]
             key = "method"
             method, data, extra = (
                 _mapping(d.get("method", {})),
                 _mapping(d.get("data", {})),
-                _mapping(d.get("extra", {})),
+                dict(_mapping(d.get("extra", {}))),
             )
+            key = "replicates"
+            legacy = extra.pop("bootstrap_params", None)  # files written before replicates
+            replicates = None
+            if d.get("replicates") is not None:
+                replicates = Replicates.from_dict(d["replicates"])
+            elif legacy:
+                replicates = Replicates.from_dict({"values": legacy})
+            key = "residuals"
+            raw = d.get("residuals", extra.pop("residuals", None))
+            residuals = None if raw is None else np.array([_num(x) for x in _list(raw)])
+            key = "convention"
+            convention = SIX_ND
+            if d.get("convention") is not None:
+                convention = FlopsConvention.from_dict(_mapping(d["convention"])) or SIX_ND
         except ScalingLawsError as exc:
             raise DataError(f"{source}, key '{key}': {exc}") from None
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
@@ -253,6 +430,9 @@ class Fit:
             converged=bool(d.get("converged", True)),
             message=str(d.get("message", "") or ""),
             extra=extra,
+            replicates=replicates,
+            residuals=residuals,
+            convention=convention,
         )
 
     @classmethod
@@ -286,12 +466,23 @@ class Fit:
                 f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}); give a fit written "
                 "by Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
             ) from None
-        return cls.from_dict(d, source=name)
+        fit = cls.from_dict(d, source=name)
+        if cls is Fit and fit.approach == "auto":  # its own result type answers with intervals
+            from scalinglaws.fit.auto import AutoFitResult
+
+            return AutoFitResult.from_fit(fit)
+        return fit
 
 
 def _mapping(v: Any) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise TypeError(f"expected an object, got {type(v).__name__}")
+    return v
+
+
+def _list(v: Any) -> list[Any]:
+    if not isinstance(v, list):
+        raise TypeError(f"expected a list, got {type(v).__name__}")
     return v
 
 
@@ -303,6 +494,13 @@ def _num(v: Any) -> float:
     return float(v)
 
 
+def _words(value: Any) -> str:
+    """A method or data value as a reader wants it: floats to 6 significant digits."""
+    if isinstance(value, float):
+        return _fmt(value)
+    return str(value)
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return ""
@@ -312,51 +510,3 @@ def _fmt(x: float | None) -> str:
     if ax != 0 and (ax >= 1e5 or ax < 1e-3):
         return f"{x:.4g}"
     return f"{x:.5g}"
-
-
-def _jsonable(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a half-written file.
-    The file is made readable by all (0644, not mkstemp's 0600); a path
-    that cannot be written raises :class:`~scalinglaws.errors.OutputError`."""
-    import os
-    import tempfile
-
-    if path.is_dir():
-        raise output_error(path, IsADirectoryError(21, "it is a folder"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w") as fh:
-            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise output_error(path, exc) from None
-        raise

@@ -2,11 +2,15 @@
 
 from scalinglaws.laws.base import Law, law_from_dict, registered_laws
 from scalinglaws.laws.chinchilla import ChinchillaLaw
+from scalinglaws.laws.ensemble import AutoEnsembleLaw, EnsembleLaw, FrontierShapeLaw
 from scalinglaws.laws.kaplan import KaplanCLaw, KaplanDLaw, KaplanNDLaw, KaplanNLaw, KaplanNSLaw
 from scalinglaws.laws.power import PowerLaw
 
 __all__ = [
+    "AutoEnsembleLaw",
     "ChinchillaLaw",
+    "EnsembleLaw",
+    "FrontierShapeLaw",
     "KaplanCLaw",
     "KaplanDLaw",
     "KaplanNDLaw",

@@ -148,15 +148,6 @@ class Law:
             )
 
 
-# Laws defined outside scalinglaws.laws register when their module is imported; these are
-# imported on first use of their name (e.g. reading back a saved automatic fit).
-_LAZY_MODULES = {
-    "ensemble": "scalinglaws.fit.candidates",
-    "auto-ensemble": "scalinglaws.fit.candidates",
-    "frontier-shape": "scalinglaws.fit.candidates",
-}
-
-
 def law_from_dict(data: dict[str, Any]) -> Law:
     """Construct any registered law from ``{"law": name, ...constants}``."""
     if not isinstance(data, dict):
@@ -168,12 +159,8 @@ def law_from_dict(data: dict[str, Any]) -> Law:
     if not isinstance(name, str):
         raise UnknownNameError(
             f"a law needs a 'law' key naming it, got {name!r}; valid names are: "
-            + ", ".join(sorted({*_REGISTRY, *_LAZY_MODULES}))
+            + ", ".join(sorted(_REGISTRY))
         )
-    if name not in _REGISTRY and name in _LAZY_MODULES:
-        import importlib
-
-        importlib.import_module(_LAZY_MODULES[str(name)])
     if name not in _REGISTRY:
         raise UnknownNameError(f"unknown law '{name}'" + did_you_mean(str(name), list(_REGISTRY)))
     return _REGISTRY[name].from_dict(data)

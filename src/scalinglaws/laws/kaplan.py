@@ -187,7 +187,7 @@ class KaplanNSLaw(_KaplanLaw):
     Table 3: alpha_N = 0.077, N_c = 6.5e13, S_c = 2.1e3 steps, alpha_S = 0.76).
 
     ``S`` is S_min, the minimum number of optimisation steps (training at B >> B_crit); convert
-    steps taken at batch B with :func:`scalinglaws.allocate.min_steps`.
+    steps taken at batch B with :func:`scalinglaws.allocation.min_steps`.
     """
 
     N_c: float

@@ -328,8 +328,9 @@ class RayExecutor(Executor):
                 ray.init(address=address, logging_level="WARNING", log_to_driver=False)
             except Exception as exc:
                 raise PlanError(
-                    f"cannot join the Ray cluster at --address {address!r} ({exc}); start one "
-                    "with `ray start --head` or leave --address out for a local cluster"
+                    f"cannot join the Ray cluster at address={address!r} ({exc}); start one "
+                    "with `ray start --head`, or give no address for a local cluster",
+                    argument="address",
                 ) from None
             self._started = True
         else:
@@ -432,10 +433,14 @@ class SlurmExecutor(Executor):
         if cluster in (None, "slurm") and submitit.AutoExecutor.which() != "slurm":
             raise PlanError(
                 "no Slurm cluster here (sbatch was not found); run on a Slurm login node, or "
-                "use --slurm-cluster local to run the jobs through submitit on this machine"
+                "give slurm_cluster='local' to run the jobs through submitit on this machine",
+                argument="slurm_cluster",
             )
         if not time_min or time_min <= 0:
-            raise PlanError(f"--time must be a positive number of minutes, got {time_min!r}")
+            raise PlanError(
+                f"time_min must be a positive number of minutes, got {time_min!r}",
+                argument="time_min",
+            )
         if workers is None:  # a real scheduler queues the jobs; a local one must not flood
             workers = 1_000_000 if cluster in (None, "slurm") else (os.cpu_count() or 1)
         super().__init__(workers)
@@ -493,31 +498,39 @@ def check_executor(
     if key not in EXECUTORS:
         raise PlanError(f"unknown executor {name!r}{did_you_mean(key, EXECUTORS)}")
     if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-        raise PlanError(f"--workers must be a whole number >= 1, got {workers!r}")
+        raise PlanError(f"workers must be a whole number >= 1, got {workers!r}", argument="workers")
     if time_min is not None and not (
         isinstance(time_min, (int, float)) and math.isfinite(time_min) and time_min > 0
     ):
-        raise PlanError(f"--time must be a positive number of minutes, got {time_min!r}")
+        raise PlanError(
+            f"time_min must be a positive number of minutes, got {time_min!r}",
+            argument="time_min",
+        )
     if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-        raise PlanError(f"--gpus must be a whole number >= 0, got {gpus!r}")
+        raise PlanError(f"gpus must be a whole number >= 0, got {gpus!r}", argument="gpus")
     if mem_gb is not None and not (
         isinstance(mem_gb, (int, float)) and math.isfinite(mem_gb) and mem_gb > 0
     ):
-        raise PlanError(f"--mem-gb must be a positive number of gigabytes, got {mem_gb!r}")
+        raise PlanError(
+            f"mem_gb must be a positive number of gigabytes, got {mem_gb!r}", argument="mem_gb"
+        )
     slurm_only = {
-        "--time": time_min,
-        "--partition": partition,
-        "--gpus": gpus or None,
-        "--mem-gb": mem_gb,
-        "--slurm-cluster": slurm_cluster,
+        "time_min": time_min,
+        "partition": partition,
+        "gpus": gpus or None,
+        "mem_gb": mem_gb,
+        "slurm_cluster": slurm_cluster,
     }
     if key != "slurm":
-        used = [flag for flag, value in slurm_only.items() if value]
+        used = [arg for arg, value in slurm_only.items() if value]
         if used:
             verb = "applies" if len(used) == 1 else "apply"
-            raise PlanError(f"{', '.join(used)} only {verb} to --executor slurm, not {key}")
+            raise PlanError(
+                f"{', '.join(used)} only {verb} to executor='slurm', not {key}",
+                argument=used[0],
+            )
     if key != "ray" and address:
-        raise PlanError(f"--address only applies to --executor ray, not {key}")
+        raise PlanError(f"address only applies to executor='ray', not {key}", argument="address")
     return key
 
 

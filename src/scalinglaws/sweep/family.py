@@ -201,7 +201,7 @@ class FamilyFlops:
 
     The shape rule gives discrete shapes, so f(family.nearest(N)) is a step function of N,
     which trips numeric minimisers (the allocation argmin_N L(N, C/f(N)) of
-    :func:`scalinglaws.allocate.allocate`).  This f is instead the **monotone cubic
+    :func:`scalinglaws.allocation.allocate`).  This f is instead the **monotone cubic
     interpolation** (PCHIP, Fritsch & Carlson 1980; ``scipy.interpolate.PchipInterpolator``)
     of log f against log N through the family's *canonical* shapes — the shapes the rule
     returns for their own parameter count, ``nearest(N(shape)) == shape``, with

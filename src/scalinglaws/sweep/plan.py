@@ -423,7 +423,7 @@ class Plan:
     def optimum(self, C: float) -> float:
         """The predicted compute-optimal non-embedding N*(C) at the centre of a budget."""
         if isinstance(self.center, str):
-            from scalinglaws.allocate import allocate
+            from scalinglaws.allocation import allocate
 
             def f(N: Any) -> np.ndarray:
                 return self.flops_ratio(N) * np.asarray(N, dtype=float)
@@ -728,8 +728,8 @@ def read_plan_data(path: str | Path) -> dict[str, Any]:
         )
     if not p.is_file():
         raise PlanError(
-            f"plan file {path} does not exist; write one with "
-            f"`scalinglaws sweep plan ... -o {path}`."
+            f"plan file {path} does not exist; write one with write_plan(plan, path) or the "
+            "'sweep plan' command."
         )
     suffix = p.suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml", ".json"):

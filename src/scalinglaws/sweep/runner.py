@@ -332,7 +332,7 @@ def read_planned(folder: str | Path) -> dict[str, Any]:
         if Path(folder).is_file():
             hint = (
                 f"; the sweep of this plan file goes to {Path(folder).with_suffix('')} unless "
-                "'sweep run --out' said otherwise"
+                "it was given another folder"
                 if Path(folder).suffix.lower() in (".toml", ".yaml", ".yml", ".json")
                 else ""
             )
@@ -341,8 +341,8 @@ def read_planned(folder: str | Path) -> dict[str, Any]:
                 f"`scalinglaws sweep run` wrote{hint}"
             )
         raise DataError(
-            f"{folder} is not a sweep folder ({PLANNED_FILE} is missing); start the sweep with "
-            "`scalinglaws sweep run PLAN --out FOLDER`"
+            f"{folder} is not a sweep folder ({PLANNED_FILE} is missing); give the folder a "
+            "sweep run wrote, or run a sweep into this one first"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -358,8 +358,8 @@ def read_planned(folder: str | Path) -> dict[str, Any]:
     ):
         raise DataError(
             f"{path} is not the list of planned runs that `sweep run` writes (it needs "
-            '{"runs": [{"run_id": ..., "N": ..., "D": ..., "C": ...}, ...]}); re-run '
-            f"`scalinglaws sweep run PLAN --out {folder}` to rewrite it"
+            '{"runs": [{"run_id": ..., "N": ..., "D": ..., "C": ...}, ...]}); run the sweep '
+            f"into {folder} again to rewrite it"
         )
     return data
 
@@ -533,8 +533,9 @@ def check_sweep_folder(folder: str | Path, plan: Plan) -> None:
             n = len(SweepStore(folder).records())
             raise PlanError(
                 f"sweep folder {folder} holds the sweep '{name}' ({n} finished run record(s)), "
-                f"not '{plan.name}'; give this plan its own folder with --out, or name it "
-                f"'{name}' in [sweep] name to extend that sweep"
+                f"not '{plan.name}'; give this plan its own folder (out=FOLDER), or name it "
+                f"'{name}' in [sweep] name to extend that sweep",
+                argument="out",
             )
         return
     foreign = sorted(
@@ -546,7 +547,8 @@ def check_sweep_folder(folder: str | Path, plan: Plan) -> None:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise PlanError(
             f"sweep folder {folder} already holds files that are not a sweep's ({shown}); give "
-            "a new or empty folder with --out"
+            "a new or empty folder (out=FOLDER)",
+            argument="out",
         )
 
 
@@ -592,7 +594,9 @@ def run_sweep(
     folder = Path(out) if out is not None else default_folder(source)
     store = SweepStore(folder)
     if folder.exists() and not folder.is_dir():
-        raise PlanError(f"--out {folder} is a file; give a folder for the sweep")
+        raise PlanError(
+            f"out={str(folder)!r} is a file; give a folder for the sweep", argument="out"
+        )
     check_sweep_folder(folder, plan)
     start = time.perf_counter()
     with store.lock(executor=executor):
@@ -645,7 +649,7 @@ def run_sweep(
                     view.log(
                         f"{len(todo)} run(s) to train on the {ex.describe()}; {already} already "
                         f"done, {kept_failed} failed kept"
-                        + (" (use --retry-failed to re-run them)" if kept_failed else "")
+                        + (" (not retried)" if kept_failed else "")
                     )
                 driver.loop(ex, view)
         finally:

@@ -26,16 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from scalinglaws.errors import DataError, ScalingLawsError, output_error
+from scalinglaws.files import atomic_write_json, atomic_write_text, jsonable
 
 #: Version of the record layout written by :meth:`SweepStore.write_record`.
 RECORD_VERSION = 1
@@ -47,71 +46,6 @@ HEARTBEAT_SECONDS = 2.0
 
 class SweepBusyError(ScalingLawsError):
     """Another ``sweep run`` is already driving this sweep folder."""
-
-
-# ============================================================================ atomic files
-def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, flushed and
-    (when ``durable``) fsync'ed, then ``os.replace``-d over ``path`` and the folder fsync'ed."""
-    path = Path(path)
-    if path.is_dir():
-        raise output_error(path, IsADirectoryError(21, "it is a folder"))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
-            fh.write(text)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise output_error(path, exc) from None
-        raise
-    if durable:
-        _fsync_dir(path.parent)
-
-
-def atomic_write_json(path: str | Path, obj: Any, durable: bool = True) -> None:
-    """:func:`atomic_write_text` of ``obj`` as strict JSON (NaN and inf written as null)."""
-    atomic_write_text(
-        path, json.dumps(jsonable(obj), allow_nan=False, separators=(",", ":")), durable
-    )
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON values: NaN/inf floats -> None, tuples -> lists, numpy scalars -> Python."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, (str, int)):
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if hasattr(obj, "item"):  # numpy scalar
-        return jsonable(obj.item())
-    return str(obj)
 
 
 # ============================================================================ processes
@@ -304,7 +238,8 @@ class SweepStore:
                 raise SweepBusyError(
                     f"sweep folder {self.folder} is already being run by pid "
                     f"{holder.get('pid', '?')} on {holder.get('host', '?')}; wait for it, "
-                    "stop it, or use another --out folder"
+                    "stop it, or give another folder (out=FOLDER)",
+                    argument="out",
                 ) from None
             text = json.dumps({"pid": os.getpid(), "host": hostname(), "started_at": now(), **info})
             os.ftruncate(fd, 0)

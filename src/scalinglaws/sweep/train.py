@@ -39,7 +39,7 @@ import math
 import numbers
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -153,12 +153,16 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build a config from a mapping (a plan file, a store record); unknown keys raise
-        :class:`PlanError` with the closest valid name."""
+        :class:`PlanError` with the closest valid name, and so do missing required fields (the
+        fields without a default), all of them named."""
         names = [f.name for f in fields(cls)]
         for key in data:
             if key not in names:
                 raise PlanError(f"unknown TrainConfig field {key!r}{did_you_mean(str(key), names)}")
-        missing = [n for n in names[:8] if n not in data]
+        required = [
+            f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+        ]
+        missing = [n for n in required if n not in data]
         if missing:
             raise PlanError(f"TrainConfig is missing required field(s): {', '.join(missing)}.")
         return cls(**data)

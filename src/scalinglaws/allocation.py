@@ -1,10 +1,15 @@
 """Compute-optimal allocation: N*, D*, L* for a budget, the inverse questions, frontiers,
 IsoLoss contours, and Kaplan et al.'s rules of thumb (overfitting, critical batch, early stop).
 
-Conventions.  ``C`` is training FLOPs.  ``flops_per_token`` is either a number k, meaning
-C = k·N·D (k = 6 is Kaplan's and Hoffmann's 6ND), or a callable f(N) returning the training FLOPs
-per token of an N-parameter model, meaning C = f(N)·D.  N counts what the law's N counts
-(non-embedding for Kaplan, total for Hoffmann and its replications).
+Conventions.  ``C`` is training FLOPs.  ``flops_per_token`` is a
+:class:`~scalinglaws.convention.FlopsConvention` (or a number k for C = k·N·D, k = 6 being
+Kaplan's and Hoffmann's 6ND, or a callable f(N) for C = f(N)·D).  N counts what the law's N
+counts (non-embedding for Kaplan, total for Hoffmann and its replications).
+
+This module is the one allocation engine: :func:`optimal_allocation` answers the budget
+question for arrays of a law's constants (one row per bootstrap replicate) at arrays of
+budgets, in closed form where there is one and by :func:`optimum_on_budget` otherwise; the
+estimators, fit results, figures and the command line all call it.
 
 ``law`` may be a :class:`~scalinglaws.laws.Law` of (N, D), a preset name (``"hoffmann2022"``),
 a :class:`~scalinglaws.presets.Preset`, or a :class:`~scalinglaws.fit.result.Fit` whose law is
@@ -27,19 +32,21 @@ of (N, D).  How each is answered:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from scalinglaws.convention import FlopsConvention, FlopsLike
 from scalinglaws.errors import DomainError, UnknownNameError, did_you_mean
 from scalinglaws.laws.base import ArrayLike, Law, positive, scalar_or_array
 from scalinglaws.laws.chinchilla import ChinchillaLaw
+from scalinglaws.laws.ensemble import FrontierShapeLaw
 from scalinglaws.laws.kaplan import KaplanNDLaw
 from scalinglaws.presets import PowerAllocation, Preset, get_preset
 
-FlopsPerToken = float | Callable[[np.ndarray], np.ndarray]
+FlopsPerToken = FlopsLike  # the name older code imported
 
 METHODS = ("auto", "closed", "numeric")
 
@@ -56,7 +63,10 @@ class Allocation:
 
     N: parameters; D: training tokens; L: loss at (N, D) in nats per token (NaN when the source
     publishes no loss law); tokens_per_param: D / N; C: training FLOPs; method: how it was
-    computed ("closed form", "numeric", "power-law rule").
+    computed ("closed form", "numeric", "power-law rule").  From a fit
+    (:meth:`scalinglaws.Fit.allocate`): ``intervals`` maps "N", "D", "L" to (low, high) at
+    ``level``, ``interval_method`` says how they were made, and ``stderr`` holds the
+    bootstrap standard errors where a bootstrap made them.
     """
 
     N: float | np.ndarray
@@ -65,14 +75,25 @@ class Allocation:
     tokens_per_param: float | np.ndarray
     C: float | np.ndarray
     method: str = ""
+    level: float | None = None
+    intervals: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    interval_method: str = ""
+    stderr: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain floats or lists, for JSON."""
+
+        def plain(v: Any) -> Any:
+            return v.tolist() if isinstance(v, np.ndarray) else float(v)
+
         out: dict[str, Any] = {}
         for key in ("N", "D", "L", "tokens_per_param", "C"):
-            v = getattr(self, key)
-            out[key] = v.tolist() if isinstance(v, np.ndarray) else float(v)
+            out[key] = plain(getattr(self, key))
         out["method"] = self.method
+        if self.intervals:
+            out["level"] = self.level
+            out["intervals"] = {k: [plain(lo), plain(hi)] for k, (lo, hi) in self.intervals.items()}
+            out["interval_method"] = self.interval_method
         return out
 
 
@@ -158,42 +179,8 @@ def _nd_law(target: _Target, what: str) -> Law:
     return law
 
 
-def _check_flops(flops_per_token: Any) -> FlopsPerToken:
-    if callable(flops_per_token):
-        return flops_per_token
-    if isinstance(flops_per_token, bool) or not isinstance(
-        flops_per_token, (int, float, np.integer, np.floating)
-    ):
-        raise DomainError(
-            "flops_per_token must be a number k (C = k·N·D) or a callable f(N) giving "
-            f"training FLOPs per token, got {flops_per_token!r}"
-        )
-    k = float(flops_per_token)
-    if not (math.isfinite(k) and k > 0):
-        raise DomainError(
-            f"flops_per_token must be a finite number greater than 0 (C = k·N·D), got {k!r}"
-        )
-    return k
-
-
-def _tokens(C: np.ndarray, N: np.ndarray, f: FlopsPerToken) -> np.ndarray:
-    """D = C / f(N) (or C/(k·N))."""
-    if callable(f):
-        per_token = np.asarray(f(N), dtype=float)
-        if np.any(~np.isfinite(per_token) | (per_token <= 0)):
-            raise DomainError(
-                "flops_per_token(N) must return finite FLOPs per token greater than 0 for "
-                "every N searched"
-            )
-        return C / per_token
-    return C / (f * N)
-
-
-def _flops(N: np.ndarray, D: np.ndarray, f: FlopsPerToken) -> np.ndarray:
-    """C = f(N)·D (or k·N·D)."""
-    if callable(f):
-        return np.asarray(f(N), dtype=float) * D
-    return f * N * D
+def _check_flops(flops_per_token: Any) -> FlopsConvention:
+    return FlopsConvention.of(flops_per_token)
 
 
 def _check_method(method: str) -> str:
@@ -204,7 +191,7 @@ def _check_method(method: str) -> str:
 
 # ============================================================================ allocate
 def allocate(
-    law: Any, C: ArrayLike, flops_per_token: FlopsPerToken = 6.0, method: str = "auto"
+    law: Any, C: ArrayLike, flops_per_token: FlopsLike = 6.0, method: str = "auto"
 ) -> Allocation:
     """Compute-optimal N*, D*, L* for training budget(s) ``C`` (FLOPs): argmin_N L(N, D)
     subject to C = k·N·D (or C = f(N)·D).
@@ -229,60 +216,146 @@ def allocate(
     if method == "closed":
         raise DomainError(
             f"no closed form for {target.label}"
-            + (" with a callable flops_per_token" if callable(f) else "")
+            + (" with a callable flops_per_token" if not f.linear else "")
             + "; use method='numeric' or 'auto'"
         )
     N = _numeric_optimum(nd, c, f)
-    D = _tokens(c, N, f)
+    D = f.tokens(c, N)
     return _record(N, D, nd(N=N, D=D), c, "numeric")
 
 
-def _closed_form(law: Law, c: np.ndarray, f: FlopsPerToken) -> Allocation | None:
-    if callable(f):
+def _closed_form(law: Law, c: np.ndarray, f: FlopsConvention) -> Allocation | None:
+    if (
+        isinstance(law, FrontierShapeLaw) and f.linear and math.isclose(f.k, law.k, rel_tol=1e-12)  # type: ignore[arg-type]
+    ):  # N* = k_N·C^a_N by construction, L* its frontier
+        N = np.asarray(law.n_opt(c), dtype=float)
+        return _record(N, c / (f.k * N), law.frontier(c), c, "closed form")  # type: ignore[operator]
+    if not f.linear or not isinstance(law, (ChinchillaLaw, KaplanNDLaw)):
         return None
-    if isinstance(law, ChinchillaLaw):
-        x = c / f
-        N = law.G * x**law.a
-        D = x**law.b / law.G
-        return _record(N, D, law(N=N, D=D), c, "closed form")
-    if isinstance(law, KaplanNDLaw):
-        p = law.alpha_N / law.alpha_D
-        N = (p * law.N_c**p * c / (f * law.D_c)) ** (1.0 / (1.0 + p))
-        D = c / (f * N)
-        return _record(N, D, law(N=N, D=D), c, "closed form")
-    return None
+    cols = {name: np.array([v]) for name, v in law.params.items()}
+    N, D, L = optimal_allocation(type(law), cols, c.reshape(-1), f)
+    shape = np.shape(c)
+    return _record(N.reshape(shape), D.reshape(shape), L.reshape(shape), c, "closed form")
 
 
-def _rule_allocation(rule: PowerAllocation, c: np.ndarray, f: FlopsPerToken) -> Allocation:
+# ============================================================================ the engine
+def law_values(
+    law_type: type[Law], constants: Mapping[str, Any], N: np.ndarray, D: np.ndarray
+) -> np.ndarray:
+    """L(N, D) of a Chinchilla or Kaplan law whose constants are arrays broadcasting against
+    ``N`` and ``D`` (one row of constants per row of points), without the law's input checks:
+    Chinchilla E + A·N^-α + B·D^-β; Kaplan ((N_c/N)^(α_N/α_D) + D_c/D)^α_D."""
+    k = {name: np.asarray(v, dtype=float) for name, v in constants.items()}
+    with np.errstate(all="ignore"):
+        if law_type is ChinchillaLaw:
+            return k["E"] + k["A"] * N ** -k["alpha"] + k["B"] * D ** -k["beta"]
+        if law_type is KaplanNDLaw:
+            ratio = k["alpha_N"] / k["alpha_D"]
+            return ((k["N_c"] / N) ** ratio + k["D_c"] / D) ** k["alpha_D"]
+    raise DomainError(f"law_values knows the Chinchilla and Kaplan L(N, D) laws, not {law_type}")
+
+
+def allocation_exponents(law_type: type[Law], constants: Mapping[str, Any]) -> dict[str, Any]:
+    """a and b of N* ∝ C^a, D* ∝ C^b (and G for Chinchilla), for arrays of constants; NaN
+    where an exponent is not > 0.
+
+    Chinchilla (Hoffmann et al. 2022, App. D.2): a = β/(α+β), b = α/(α+β),
+    G = (αA/(βB))^(1/(α+β)).  Kaplan et al. 2020 eq. 1.5 [derived]: a = α_D/(α_N+α_D),
+    b = α_N/(α_N+α_D)."""
+    k = {name: np.asarray(v, dtype=float) for name, v in constants.items()}
+    with np.errstate(all="ignore"):
+        if law_type is ChinchillaLaw:
+            al, be = k["alpha"], k["beta"]
+            s = np.where((al > 0) & (be > 0), al + be, np.nan)
+            logG = (np.log(al / be) + np.log(k["A"]) - np.log(k["B"])) / s
+            return {"a": be / s, "b": al / s, "G": np.exp(logG)}
+        if law_type is KaplanNDLaw:
+            aN, aD = k["alpha_N"], k["alpha_D"]
+            s = np.where((aN > 0) & (aD > 0), aN + aD, np.nan)
+            return {"a": aD / s, "b": aN / s}
+    raise DomainError(f"no allocation exponents for {law_type}")
+
+
+def optimal_allocation(
+    law_type: type[Law],
+    constants: Mapping[str, Any],
+    C: ArrayLike,
+    flops_per_token: FlopsLike = 6.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute-optimal (N*, D*, L*) for every row of constants (shape (R,), e.g. bootstrap
+    replicates) at every budget of ``C`` (shape (B,)): arrays of shape (R, B), NaN where a
+    row has no interior optimum.
+
+    With C = k·N·D, closed forms: Chinchilla (Hoffmann et al. 2022, App. D.2)
+    N* = G·(C/k)^a, D* = G⁻¹·(C/k)^b; Kaplan L(N, D) (eq. 1.5) [derived]
+    N*^(1+p) = p·N_c^p·C/(k·D_c), p = α_N/α_D, D* = C/(k·N*).  Under a general f(N),
+    N* = argmin_N L(N, C/f(N)) for all rows and budgets at once (:func:`optimum_on_budget`).
+    L* = L(N*, D*)."""
+    f = _check_flops(flops_per_token)
+    cols = {name: np.asarray(v, dtype=float).reshape(-1, 1) for name, v in constants.items()}
+    c = np.asarray(C, dtype=float).reshape(1, -1)
+    R = next(iter(cols.values())).shape[0]
+    expo = allocation_exponents(law_type, cols)
+    usable = np.all([np.isfinite(v[:, 0]) for v in cols.values()], axis=0)
+    usable &= np.isfinite(expo["a"][:, 0])
+    with np.errstate(all="ignore"):
+        if f.linear and law_type is ChinchillaLaw:
+            logc = np.log(c / f.k)
+            logG = np.log(expo["G"])
+            N = np.exp(logG + expo["a"] * logc)
+            D = np.exp(-logG + expo["b"] * logc)
+        elif f.linear and law_type is KaplanNDLaw:
+            p = cols["alpha_N"] / cols["alpha_D"]
+            logN = np.log(p) + p * np.log(cols["N_c"]) + np.log(c / f.k) - np.log(cols["D_c"])
+            N = np.exp(logN / (1 + p))
+            D = c / (f.k * N)
+        else:
+            rows_c = np.broadcast_to(c, (R, c.shape[1]))
+            N = np.full(rows_c.shape, np.nan)
+            if usable.any():
+                sub = {name: np.repeat(v[usable], c.shape[1], axis=0) for name, v in cols.items()}
+                flat = optimum_on_budget(
+                    lambda n, d: law_values(law_type, sub, n, d),
+                    rows_c[usable].reshape(-1),
+                    f,
+                    strict=False,
+                )
+                N[usable] = flat.reshape(-1, c.shape[1])
+            D = np.where(np.isfinite(N), f.tokens(rows_c, np.where(np.isfinite(N), N, 1.0)), np.nan)
+        N = np.where(usable[:, None], N, np.nan)
+        D = np.where(usable[:, None], D, np.nan)
+        L = law_values(law_type, cols, N, D)
+    return N, D, L
+
+
+def rule_allocation(
+    k_N: Any, a: Any, k_D: Any, b: Any, C: ArrayLike, C_unit: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """N* = k_N·(C/C_unit)^a and D* = k_D·(C/C_unit)^b for arrays of the four constants
+    (shape (R,), e.g. bootstrap replicates of Approaches 1 and 2) at budgets ``C`` (shape
+    (B,)): arrays of shape (R, B)."""
+    x = np.asarray(C, dtype=float).reshape(1, -1) / C_unit
+    col = [np.asarray(v, dtype=float).reshape(-1, 1) for v in (k_N, a, k_D, b)]
+    with np.errstate(all="ignore"):
+        return col[0] * x ** col[1], col[2] * x ** col[3]
+
+
+def _rule_allocation(rule: PowerAllocation, c: np.ndarray, f: FlopsConvention) -> Allocation:
     x = c / rule.C_unit
     if rule.k_N is not None and rule.k_D is not None:
-        N = rule.k_N * x**rule.a
-        D = rule.k_D * x**rule.b
+        n, d = rule_allocation(rule.k_N, rule.a, rule.k_D, rule.b, c.reshape(-1), rule.C_unit)
+        N, D = n.reshape(np.shape(c)), d.reshape(np.shape(c))
     elif rule.k_N is not None:
         N = rule.k_N * x**rule.a
-        D = _tokens(c, N, f)
+        D = f.tokens(c, N)
     else:
         D = rule.k_D * x**rule.b
-        N = _params_for_tokens(c, D, f)
+        N = f.params(c, D)
     L = rule.loss(C=c) if rule.loss is not None else np.full(np.shape(c), np.nan)
     return _record(N, D, L, c, "power-law rule")
 
 
-def _params_for_tokens(c: np.ndarray, D: np.ndarray, f: FlopsPerToken) -> np.ndarray:
-    """N with f(N)·D = C: C/(k·D) for a constant, bisection in log N for a callable."""
-    if not callable(f):
-        return c / (f * D)
-    lo = np.zeros_like(c)
-    hi = np.log(c)
-    for _ in range(_BISECTIONS * 2):
-        mid = 0.5 * (lo + hi)
-        too_big = np.asarray(f(np.exp(mid)), dtype=float) * D > c
-        hi = np.where(too_big, mid, hi)
-        lo = np.where(too_big, lo, mid)
-    return np.exp(0.5 * (lo + hi))
-
-
-def _numeric_optimum(law: Law, c: np.ndarray, f: FlopsPerToken) -> np.ndarray:
+def _numeric_optimum(law: Law, c: np.ndarray, f: FlopsConvention) -> np.ndarray:
     """argmin over N of L(N, C/f(N)), vectorised over the budgets ``c`` (see
     :func:`optimum_on_budget`)."""
 
@@ -299,7 +372,7 @@ def _numeric_optimum(law: Law, c: np.ndarray, f: FlopsPerToken) -> np.ndarray:
 def optimum_on_budget(
     loss: Callable[[np.ndarray, np.ndarray], np.ndarray],
     C: ArrayLike,
-    flops_per_token: FlopsPerToken = 6.0,
+    flops_per_token: FlopsLike = 6.0,
     strict: bool = True,
 ) -> np.ndarray:
     """argmin over N of ``loss(N, C/f(N))`` for each budget, vectorised: N* on C = f(N)·D
@@ -321,7 +394,7 @@ def optimum_on_budget(
 
     def values_at(logn: np.ndarray) -> np.ndarray:  # logn has shape (budgets, points)
         n = np.exp(logn)
-        d = _tokens(np.broadcast_to(cf, n.shape), n, f)
+        d = f.tokens(np.broadcast_to(cf, n.shape), n)
         with np.errstate(all="ignore"):
             out = np.asarray(loss(n, d), dtype=float)
         out = np.where(d >= 1.0, out, np.inf)
@@ -362,7 +435,7 @@ def optimum_on_budget(
 
 # ============================================================================ inverse questions
 def allocate_for_params(
-    law: Any, N: ArrayLike, flops_per_token: FlopsPerToken = 6.0, method: str = "auto"
+    law: Any, N: ArrayLike, flops_per_token: FlopsLike = 6.0, method: str = "auto"
 ) -> Allocation:
     """The budget C for which N parameters are compute-optimal, with its tokens and loss
     (Hoffmann et al. 2022, Table 3's direction: parameters -> FLOPs -> tokens).
@@ -379,18 +452,18 @@ def allocate_for_params(
         rule = target.rule
         if rule.k_N is not None:
             c = rule.C_unit * (n / rule.k_N) ** (1.0 / rule.a)
-        elif not callable(f):
-            c = (f * n * rule.k_D * rule.C_unit ** (-rule.b)) ** (1.0 / (1.0 - rule.b))
+        elif f.linear:
+            c = (f.k * n * rule.k_D * rule.C_unit ** (-rule.b)) ** (1.0 / (1.0 - rule.b))
         else:
             c = _bisect_budget(lambda cc: _rule_allocation(rule, cc, f).N, n)
         return _rule_allocation(rule, c, f)
     nd = _nd_law(target, "allocate_for_params")
-    if method != "numeric" and not callable(f):
+    if method != "numeric" and f.linear:
         if isinstance(nd, ChinchillaLaw):
-            return allocate(nd, f * (n / nd.G) ** (1.0 / nd.a), f, method)
+            return allocate(nd, f.k * (n / nd.G) ** (1.0 / nd.a), f, method)
         if isinstance(nd, KaplanNDLaw):
             p = nd.alpha_N / nd.alpha_D
-            return allocate(nd, f * nd.D_c * n ** (1.0 + p) / (p * nd.N_c**p), f, method)
+            return allocate(nd, f.k * nd.D_c * n ** (1.0 + p) / (p * nd.N_c**p), f, method)
     if method == "closed":
         raise DomainError(f"no closed form for {target.label}; use method='numeric' or 'auto'")
     c = _bisect_budget(lambda cc: _numeric_optimum(nd, cc, f), n)
@@ -417,7 +490,7 @@ def _bisect_budget(optimal_n: Callable[[np.ndarray], Any], n: np.ndarray) -> np.
 
 
 def compute_for_loss(
-    law: Any, L: ArrayLike, flops_per_token: FlopsPerToken = 6.0, method: str = "auto"
+    law: Any, L: ArrayLike, flops_per_token: FlopsLike = 6.0, method: str = "auto"
 ) -> Allocation:
     """The least compute that reaches loss ``L`` (with its compute-optimal N and D).
 
@@ -446,11 +519,11 @@ def compute_for_loss(
             f"target loss L = {bad:g} is unreachable: {target.label} never goes below its "
             f"irreducible loss E = {E:g}; choose L > {E:g}"
         )
-    if method != "numeric" and not callable(f):
+    if method != "numeric" and f.linear:
         if isinstance(nd, ChinchillaLaw):
             K = nd.A * nd.G ** (-nd.alpha) + nd.B * nd.G**nd.beta
             gamma = nd.alpha * nd.beta / (nd.alpha + nd.beta)
-            return allocate(nd, f * ((loss - nd.E) / K) ** (-1.0 / gamma), f, method)
+            return allocate(nd, f.k * ((loss - nd.E) / K) ** (-1.0 / gamma), f, method)
         if isinstance(nd, KaplanNDLaw):
             p = nd.alpha_N / nd.alpha_D
             n = nd.N_c * (loss / (1.0 + p) ** nd.alpha_D) ** (-1.0 / nd.alpha_N)
@@ -461,14 +534,14 @@ def compute_for_loss(
 
 
 def _numeric_compute_for_loss(
-    law: Law, loss: np.ndarray, f: FlopsPerToken, label: str
+    law: Law, loss: np.ndarray, f: FlopsConvention, label: str
 ) -> Allocation:
     flat = loss.reshape(-1)
 
     def best_loss(log_c: np.ndarray) -> np.ndarray:
         c = np.exp(log_c)
         n = _numeric_optimum(law, c, f)
-        return np.asarray(law(N=n, D=_tokens(c, n, f)), dtype=float)
+        return np.asarray(law(N=n, D=f.tokens(c, n)), dtype=float)
 
     lo = np.full_like(flat, math.log(1e3))
     hi = np.full_like(flat, _LOG_C_MAX)
@@ -493,7 +566,7 @@ def efficient_frontier(
     law: Any,
     C_range: tuple[float, float],
     num: int = 50,
-    flops_per_token: FlopsPerToken = 6.0,
+    flops_per_token: FlopsLike = 6.0,
 ) -> Allocation:
     """The compute-efficient frontier: :func:`allocate` at ``num`` budgets log-spaced over
     ``C_range = (C_lo, C_hi)`` FLOPs (Kaplan et al. 2020 Fig. 14; Hoffmann et al. 2022 Fig. 1)."""
@@ -533,7 +606,7 @@ def isoloss_contours(
     levels: ArrayLike,
     N_range: tuple[float, float],
     num: int = 200,
-    flops_per_token: FlopsPerToken = 6.0,
+    flops_per_token: FlopsLike = 6.0,
 ) -> IsoLoss:
     """IsoLoss contours of an (N, D) law over ``num`` model sizes log-spaced in ``N_range``
     (Kaplan et al. 2020 Fig. 11 style; Hoffmann et al. 2022 Fig. 4).
@@ -563,7 +636,7 @@ def isoloss_contours(
         else:
             d = _bisect_tokens(nd, ell, n)
     d = np.where(d >= 1.0, d, np.nan)
-    c = _flops(np.broadcast_to(n[None, :], d.shape), d, f)
+    c = f.compute(np.broadcast_to(n[None, :], d.shape), d)
     optimum = _contour_optima(nd, lv, f)
     return IsoLoss(levels=lv, N=n, D=d, C=c, optimum=optimum)
 
@@ -583,7 +656,7 @@ def _bisect_tokens(law: Law, ell: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(reachable, np.exp(0.5 * (lo + hi)), np.nan).reshape(shape)
 
 
-def _contour_optima(law: Law, levels: np.ndarray, f: FlopsPerToken) -> Allocation:
+def _contour_optima(law: Law, levels: np.ndarray, f: FlopsConvention) -> Allocation:
     rows = []
     for level in levels:
         try:

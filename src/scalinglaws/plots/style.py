@@ -1,0 +1,283 @@
+"""The figures' shared style: colour maps and palette, the rc settings of
+:func:`style`, :func:`save`, figures, log axes with readable labels, colour bars,
+norms and legends."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import matplotlib
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.figure import Figure
+
+from scalinglaws.convention import FlopsLike
+from scalinglaws.errors import (
+    UnknownNameError,
+    did_you_mean,
+    output_error,
+)
+from scalinglaws.units import format_flops, format_quantity
+
+#: A FLOPs convention, or k of C = k·N·D, or a callable f(N) (C = f(N)·D).
+FlopsPerToken = FlopsLike
+
+F = TypeVar("F", bound=Callable[..., Figure])
+
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+
+#: Colour maps: budgets and model sizes (ordered quantities) and loss.
+BUDGET_CMAP = "viridis"
+SIZE_CMAP = "viridis"
+LOSS_CMAP = "plasma"
+#: Colours of categories (approaches, presets), from the Okabe-Ito colour-blind-safe palette.
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+)
+APPROACH_LABELS = {
+    "1": "Approach 1 (envelope of curves)",
+    "2": "Approach 2 (IsoFLOP profiles)",
+    "3": "Approach 3 (parametric fit)",
+    "power": "power law",
+}
+_STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "legend.framealpha": 0.85,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "axes.grid": True,
+    "axes.grid.which": "major",
+    "grid.alpha": 0.3,
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.dpi": 150,
+    "svg.fonttype": "none",
+    "figure.dpi": 100,
+}
+
+
+# ============================================================================ style and saving
+@contextmanager
+def style() -> Iterator[None]:
+    """The package's figure style (font sizes, light grid, no top/right spines)."""
+    with matplotlib.rc_context(_STYLE):
+        yield
+
+
+def _styled(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with style():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def save(
+    fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 150
+) -> list[Path]:
+    """Write ``fig`` to ``path`` + ``.png``, ``.svg`` (and/or ``.pdf``); return the paths.
+
+    ``path`` is given without extension (a known extension is replaced).  Parent folders are
+    created.  Raises :class:`UnknownNameError` for a format other than png, svg or pdf.
+    """
+    formats = tuple(formats)
+    if not formats:
+        raise UnknownNameError(f"save needs at least one format; valid formats are {FORMATS}")
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise UnknownNameError(
+                f"unknown figure format '{fmt}'" + did_you_mean(str(fmt), FORMATS)
+            )
+    base = Path(path)
+    if base.suffix.lstrip(".").lower() in FORMATS:
+        base = base.with_suffix("")
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(base.parent, exc, "the figure folder") from None
+    out = []
+    with style():
+        for fmt in formats:
+            target = base.parent / f"{base.name}.{fmt}"
+            metadata = {"Date": None} if fmt == "svg" else None  # reproducible SVG bytes
+            if target.is_dir():
+                raise output_error(target, IsADirectoryError(21, "it is a folder"), "the figure")
+            try:
+                fig.savefig(target, format=fmt, dpi=dpi, metadata=metadata)
+            except OSError as exc:
+                raise output_error(target, exc, "the figure") from None
+            out.append(target)
+    return out
+
+
+def _figure(
+    ncols: int = 1, nrows: int = 1, size: tuple[float, float] | None = None
+) -> tuple[Figure, np.ndarray]:
+    """A constrained-layout figure (not pyplot's) and its ``nrows`` x ``ncols`` axes."""
+    size = size or (5.6 * ncols + 0.6, 4.3 * nrows)
+    fig = Figure(figsize=size, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+# ============================================================================ axes
+def _count_label(x: float, _pos: Any = None) -> str:
+    return format_quantity(x) if x > 0 else ""
+
+
+def _flops_label(x: float, _pos: Any = None) -> str:
+    if x <= 0:
+        return ""
+    e = math.log10(x)
+    if abs(e - round(e)) < 1e-9:
+        return f"$10^{{{int(round(e))}}}$"
+    return format_flops(x, 2)
+
+
+def _plain_label(x: float, _pos: Any = None) -> str:
+    return format_quantity(x) if x >= 1e3 else f"{x:.3g}"
+
+
+_LABELLERS = {"count": _count_label, "flops": _flops_label, "plain": _plain_label}
+
+
+def log_axis(ax: Axes, which: str = "x", kind: str = "count") -> None:
+    """Put ``ax``'s ``which`` axis on a log scale with readable labels.
+
+    ``kind``: ``"count"`` labels decades as 10M, 1B, 1T; ``"flops"`` as powers of ten;
+    ``"plain"`` as round plain numbers (losses: 2.2, 2.4 ...).  When the axis spans less than
+    about two decades the ticks at 2 and 5 x 10^k are labelled as well.
+    """
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    log_ticks(ax.xaxis if which == "x" else ax.yaxis, kind)
+
+
+def log_ticks(axis: Any, kind: str) -> None:
+    """Tick locators and labels of :func:`log_axis` on an axis already on a log scale (also
+    a colour bar's)."""
+    label = _LABELLERS[kind]
+    if kind == "plain":
+        axis.set_major_locator(_LinearTicksOnLog())
+        axis.set_major_formatter(ticker.FuncFormatter(label))
+        axis.set_minor_locator(ticker.NullLocator())
+        axis.set_minor_formatter(ticker.NullFormatter())
+        return
+    axis.set_major_locator(ticker.LogLocator(base=10, numticks=12))
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+    axis.set_minor_locator(ticker.LogLocator(base=10, subs=np.arange(2, 10), numticks=12))
+    axis.set_minor_formatter(_ShortSpanLabels(label))
+
+
+class _ShortSpanLabels(ticker.Formatter):
+    """Labels the minor ticks at 2 and 5 x 10^k, only while the axis spans under ~2 decades
+    (on a longer axis the decades suffice and more labels would collide)."""
+
+    def __init__(self, label: Callable[..., str]) -> None:
+        self.label = label
+
+    def __call__(self, x: float, pos: Any = None) -> str:
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (1, 1e9)
+        if x <= 0 or lo <= 0 or hi / lo > 10**2.2:
+            return ""
+        mantissa = x / 10 ** math.floor(math.log10(x) + 1e-9)
+        if min(abs(mantissa - 2), abs(mantissa - 5)) < 1e-6:
+            return self.label(x)
+        return ""
+
+
+class _LinearTicksOnLog(ticker.Locator):
+    """Round, evenly spaced ticks (2.2, 2.4, 2.6 ...) on a log axis that spans little more than
+    a factor of ten, where decade ticks would leave it nearly unlabelled."""
+
+    def __call__(self) -> Any:
+        lo, hi = sorted(self.axis.get_view_interval())
+        if lo <= 0 or hi / lo > 1e4:  # many decades: the decades only
+            return ticker.LogLocator(base=10, numticks=10).tick_values(max(lo, 1e-300), hi)
+        if hi / lo > 20:
+            return ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)).tick_values(lo, hi)
+        return self.tick_values(lo, hi)
+
+    def tick_values(self, vmin: float, vmax: float) -> Any:
+        """Round, evenly spaced ticks inside [vmin, vmax]."""
+        ticks = ticker.MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(vmin, vmax)
+        return ticks[(ticks >= vmin) & (ticks <= vmax) & (ticks > 0)]
+
+
+def _set_log_limits(ax: Axes, which: str, lo: float, hi: float, pad: float = 1.25) -> None:
+    (ax.set_xlim if which == "x" else ax.set_ylim)(lo / pad, hi * pad)
+
+
+LABELS = {
+    "N": "Parameters N",
+    "D": "Training tokens D",
+    "C": "Training compute C (FLOPs)",
+    "L": "Loss (nats per token)",
+    "S": "Training steps S",
+}
+
+
+def _cmap(name: str) -> mcolors.Colormap:
+    """The named colour map without its palest tenth (yellow vanishes on white)."""
+    base = matplotlib.colormaps[name]
+    return mcolors.ListedColormap(base(np.linspace(0.0, 0.9, 256)), name=f"{name}_trunc")
+
+
+def _colorbar(fig: Figure, ax: Any, cmap: str, norm: Any, label: str, kind: str) -> Any:
+    sm = ScalarMappable(norm=norm, cmap=_cmap(cmap))
+    cb = fig.colorbar(sm, ax=ax, pad=0.02, fraction=0.05)
+    cb.set_label(label)
+    if isinstance(norm, mcolors.LogNorm):
+        log_ticks(cb.ax.yaxis, kind)
+    return cb
+
+
+def _log_norm(values: Any) -> mcolors.LogNorm:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (1.0, 10.0)
+    if hi <= lo:
+        lo, hi = lo / 1.5, hi * 1.5
+    return mcolors.LogNorm(vmin=lo, vmax=hi)
+
+
+def _lin_norm(values: Any) -> mcolors.Normalize:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    return mcolors.Normalize(vmin=lo, vmax=hi)
+
+
+def _legend_below(fig: Figure, ax: Axes, ncols: int = 3) -> None:
+    """The legend of ``ax`` under the figure, where it covers no data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(ncols, len(handles)))
+
+
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    """A legend when there is something to label (an empty legend warns)."""
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(**{"loc": "best", **kwargs})
