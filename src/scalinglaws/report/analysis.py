@@ -33,29 +33,6 @@ CURVE_MIN_FRACTION = 0.1
 ALL_APPROACHES = ("3", "2", "1")
 
 
-def source_kind(source: Any) -> str:
-    """ "runs", "fit" or "sweep" for a source, or :class:`DataError` when it does not exist."""
-    from scalinglaws.runs import Runs
-
-    if isinstance(source, Fit):
-        return "fit"
-    if isinstance(source, Runs) or not isinstance(source, (str, Path)):
-        return "runs"
-    path = Path(source)
-    if path.is_dir():
-        return "sweep"
-    if not path.exists():
-        raise DataError(
-            f"report source {path} does not exist; give a runs file (CSV, Parquet, JSON Lines), "
-            "a saved fit (.json) or a sweep folder holding runs.csv"
-        )
-    if path.suffix.lower() == ".json":
-        head = path.read_text(errors="replace")[:4096].lstrip()
-        if head.startswith("{") and '"schema"' in head and "scalinglaws.fit/" in head:
-            return "fit"
-    return "runs"
-
-
 @dataclass(eq=False)
 class Analysis:
     """Loads ``source`` under ``settings``, fits what applies, backtests; holds the results.

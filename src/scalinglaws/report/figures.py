@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scalinglaws.errors import DataError, ScalingLawsError
-from scalinglaws.report.analysis import ALL_APPROACHES, Analysis, source_kind
+from scalinglaws.report.analysis import ALL_APPROACHES, Analysis
 from scalinglaws.report.settings import (
     APPROACH2_DEFAULTS,
     ReportSettings,
     check_presets,
     parse_budgets,
+    source_kind,
 )
 
 

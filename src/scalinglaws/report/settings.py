@@ -81,7 +81,6 @@ class ReportSettings:
         raises a :class:`~scalinglaws.errors.ScalingLawsError` naming the first bad one.
 
         The report folder is checked for writing now, before any fit is made."""
-        from scalinglaws.report.analysis import source_kind
         from scalinglaws.validate import check_common
 
         o = options  # the arguments of build_report, all given by it
@@ -209,3 +208,27 @@ def check_estimator_options(name: str, options: Any, approach: str) -> None:
             raise UnknownNameError(
                 f"{name} option '{key}' is not an option of {cls}" + did_you_mean(key, accepted)
             )
+
+
+def source_kind(source: Any) -> str:
+    """ "runs", "fit" or "sweep" for a source, or :class:`DataError` when it does not exist."""
+    from scalinglaws.fit.result import Fit
+    from scalinglaws.runs import Runs
+
+    if isinstance(source, Fit):
+        return "fit"
+    if isinstance(source, Runs) or not isinstance(source, (str, Path)):
+        return "runs"
+    path = Path(source)
+    if path.is_dir():
+        return "sweep"
+    if not path.exists():
+        raise DataError(
+            f"report source {path} does not exist; give a runs file (CSV, Parquet, JSON Lines), "
+            "a saved fit (.json) or a sweep folder holding runs.csv"
+        )
+    if path.suffix.lower() == ".json":
+        head = path.read_text(errors="replace")[:4096].lstrip()
+        if head.startswith("{") and '"schema"' in head and "scalinglaws.fit/" in head:
+            return "fit"
+    return "runs"
