@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,7 @@ class Fit:
         stderr: dict[str, float],
         intervals: dict[str, tuple[float, float]],
         replicates: Replicates,
-        diagnostics: list[Diagnostic] = (),  # type: ignore[assignment]
+        diagnostics: Sequence[Diagnostic] = (),
     ) -> Fit:
         """A copy with the bootstrap's results: standard errors, intervals, the replicates
         (their ``method`` also recorded in ``method["bootstrap"]``) and its diagnostics.  For
