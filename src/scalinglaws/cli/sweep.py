@@ -376,22 +376,37 @@ def run_command(
         mem_gb=mem_gb,
         slurm_cluster=slurm_cluster,
     )
+    incomplete = summary.failed or summary.interrupted or summary.kept_failed
     if as_json:
         emit_json(summary.to_dict())
-        if summary.failed:  # finished runs are kept; a script must still see the failure
+        if incomplete or summary.tables_error:  # a script must see an unfinished sweep
             raise click.exceptions.Exit(1)
         return
     text = (
         f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
-        f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed) in "
-        f"{_fmt_seconds(summary.wall_seconds)}"
+        f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed"
+        + (f", {len(summary.interrupted)} interrupted" if summary.interrupted else "")
+        + f") in {_fmt_seconds(summary.wall_seconds)}"
     )
     if summary.kept_failed:
         text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
     click.echo(text)
     for run_id, error in summary.failed:
         click.echo(f"  failed: {run_id}: {error}")
+    for run_id, error in summary.interrupted:
+        click.echo(f"  interrupted: {run_id}: {error}")
     click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
+    for problem in summary.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if summary.interrupted:
+        first, why = summary.interrupted[0]
+        click.echo(
+            f"error: {len(summary.interrupted)} run(s) were interrupted and left no record "
+            f"(first: {first}: {why}); they are not failed — fix the cause and run "
+            f"'scalinglaws sweep run' again to train them.",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
     if summary.failed:  # finished runs are kept; a script must still see the failure
         click.echo(
             f"error: {len(summary.failed)} of {summary.ran} run(s) failed (their errors are "
@@ -399,6 +414,16 @@ def run_command(
             "are kept, and 'sweep run --retry-failed' runs the failed ones again.",
             err=True,
         )
+        raise click.exceptions.Exit(1)
+    if summary.kept_failed:
+        click.echo(
+            f"error: the sweep is incomplete: {summary.kept_failed} planned run(s) failed "
+            "earlier and were not retried; 'sweep run --retry-failed' runs them again.",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    if summary.tables_error:
+        click.echo(f"error: {summary.tables_error}", err=True)
         raise click.exceptions.Exit(1)
 
 
@@ -416,6 +441,8 @@ def status_command(folder: str, as_json: bool) -> None:
     from scalinglaws.sweep.runner import sweep_status
 
     status = sweep_status(folder)
+    for problem in status.problems:
+        click.echo(f"warning: {problem}", err=True)
     if as_json:
         emit_json(status.to_dict())
         return
@@ -471,5 +498,8 @@ def tables_command(folder: str) -> None:
     """Rebuild FOLDER/runs.csv and FOLDER/curves.csv from the run records."""
     from scalinglaws.sweep.runner import write_tables
 
-    runs_path, curves_path = write_tables(folder)
+    problems: list[str] = []
+    runs_path, curves_path = write_tables(folder, problems=problems)
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
     click.echo(f"wrote {runs_path} and {curves_path}")

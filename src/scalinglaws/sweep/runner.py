@@ -10,6 +10,11 @@ folder (layout: :mod:`scalinglaws.sweep.store`), on an executor
   killed driver, or a job on another node) is waited for, not duplicated;
 * an exception in a run is recorded with its type, message and traceback and does not stop
   the other runs; a diverged run (non-finite loss) is recorded as failed;
+* a run whose worker was killed by a signal, or whose record could not be written (disk
+  full, read-only folder), is not failed but interrupted: it leaves no record and runs again
+  on the next ``sweep run`` (which exits non-zero meanwhile);
+* a damaged record or marker is reported, moved aside as ``<name>.corrupt`` and its run
+  runs again;
 * the tables ``runs.csv`` and ``curves.csv`` are rebuilt from the records as runs finish.
 
 ``runs.csv`` — one row per finished run, in plan order:
@@ -32,6 +37,7 @@ Under a convention other than "6N", C is not 6·N·D, and ``load_runs`` says so
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import sys
@@ -67,6 +73,8 @@ RUNS_FILE = "runs.csv"
 CURVES_FILE = "curves.csv"
 #: States of a run in :func:`sweep_status`.
 STATES: tuple[str, ...] = ("done", "failed", "running", "interrupted", "pending")
+#: Key of a worker's returned record when the worker could not write it (the reason).
+UNSAVED = "unsaved"
 
 RUN_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -165,13 +173,16 @@ def execute_run(task: dict[str, Any], folder: str, trainer: str = DEFAULT_TRAINE
     store = SweepStore(folder)
     run_id = task["run_id"]
     plan_row = task["plan"]
-    marker = store.start(
-        run_id,
-        attempt=task.get("attempt", 1),
-        executor=task.get("executor", "?"),
-        total_tokens=plan_row.get("D"),
-        flops_per_token=plan_row.get("flops_per_token"),
-    )
+    try:
+        marker = store.start(
+            run_id,
+            attempt=task.get("attempt", 1),
+            executor=task.get("executor", "?"),
+            total_tokens=plan_row.get("D"),
+            flops_per_token=plan_row.get("flops_per_token"),
+        )
+    except OSError as exc:  # disk full, read-only: nothing trained, the run is interrupted
+        return {"run_id": run_id, "status": "interrupted", UNSAVED: str(exc)}
     record: dict[str, Any] = {
         "run_id": run_id,
         "status": "failed",
@@ -217,8 +228,12 @@ def execute_run(task: dict[str, Any], folder: str, trainer: str = DEFAULT_TRAINE
     ]
     record["finished_at"] = now()
     record["seconds"] = record["finished_at"] - record["started_at"]
-    store.write_record(record)
-    store.finish(run_id)
+    try:
+        store.write_record(record)
+    except OSError as exc:  # disk full, read-only: the driver tries; the marker stays
+        return {**record, UNSAVED: str(exc)}
+    with contextlib.suppress(OSError):
+        store.finish(run_id)
     return record
 
 
@@ -308,17 +323,61 @@ def write_tables(
     folder: str | Path,
     planned: list[dict[str, Any]] | None = None,
     records: dict[str, dict[str, Any]] | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[Path, Path]:
     """Rebuild ``runs.csv`` and ``curves.csv`` in a sweep folder (atomically) from its
-    records; ``planned`` defaults to the folder's ``planned.json``."""
+    records; ``planned`` defaults to the folder's ``planned.json``.
+
+    Damaged records are moved aside (``<name>.corrupt``) and left out; what was wrong is
+    appended to ``problems``.  Raises :class:`DataError`, writing nothing, when the
+    ``runs/`` folder is missing or when the tables would replace a ``runs.csv`` that lists
+    runs with an empty one (their records are missing or unreadable)."""
     store = SweepStore(folder)
     planned = planned if planned is not None else read_planned(folder)["runs"]
-    records = records if records is not None else store.records()
+    if records is None:
+        if not store.runs_dir.is_dir():
+            what = "is a file" if store.runs_dir.exists() else "is missing"
+            raise DataError(
+                f"the record folder {store.runs_dir} {what}, so every run record is missing; "
+                f"{RUNS_FILE} and {CURVES_FILE} were left as they are (restore runs/ from a "
+                "backup, or run the sweep again)"
+            )
+        records = store.records(quarantine=True)
+        if problems is not None:
+            problems.extend(store.problems)
     runs, curves = build_tables(planned, records)
     runs_path, curves_path = store.folder / RUNS_FILE, store.folder / CURVES_FILE
+    if runs.empty:
+        _refuse_to_empty(runs_path, records, store.problems)
     atomic_write_text(runs_path, runs.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(curves_path, curves.to_csv(index=False, float_format="%.10g"))
     return runs_path, curves_path
+
+
+def _refuse_to_empty(
+    runs_path: Path, records: dict[str, dict[str, Any]], problems: list[str]
+) -> None:
+    """Raise :class:`DataError` when ``runs_path`` lists runs: an empty table must not
+    replace it (its runs' records are gone or unreadable, not the runs themselves)."""
+    import csv
+
+    try:
+        with runs_path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    listed = [str(r.get("run_id")) for r in rows if r.get("run_id")]
+    if not listed:
+        return
+    lost = [rid for rid in listed if (records.get(rid) or {}).get("status") != "ok"]
+    shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+    damaged = f" ({len(problems)} damaged record(s) were moved aside as *.corrupt)"
+    raise DataError(
+        f"refusing to replace {runs_path}, which lists {len(listed)} run(s), with an empty "
+        f"table: the records of {shown or 'its runs'} are missing or unreadable"
+        + (damaged if problems else "")
+        + "; restore them from a backup, or run those runs again with 'sweep run'"
+    )
 
 
 def read_planned(folder: str | Path) -> dict[str, Any]:
@@ -408,6 +467,8 @@ class SweepStatus:
     runs: list[RunStatus]
     driver: dict[str, Any] | None
     orphans: list[str] = field(default_factory=list)
+    #: One sentence per damaged record, marker or lock file found (and moved aside).
+    problems: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Runs per state."""
@@ -424,6 +485,7 @@ class SweepStatus:
             "counts": self.counts(),
             "driver": self.driver,
             "orphan_records": self.orphans,
+            "problems": self.problems,
             "runs": [
                 {
                     "run_id": r.run_id,
@@ -451,7 +513,8 @@ def sweep_status(folder: str | Path) -> SweepStatus:
     """
     store = SweepStore(folder)
     planned = read_planned(folder)
-    records, markers = store.records(), store.markers()
+    records = store.records(quarantine=True)
+    markers = store.markers(quarantine=True)
     runs: list[RunStatus] = []
     for row in planned["runs"]:
         rid = row["run_id"]
@@ -468,7 +531,10 @@ def sweep_status(folder: str | Path) -> SweepStatus:
         runs.append(RunStatus(rid, state, row, rec, marker if live or rec is None else None))
     planned_ids = {row["run_id"] for row in planned["runs"]}
     orphans = sorted(set(records) - planned_ids)
-    return SweepStatus(Path(folder), planned.get("name", ""), runs, store.driver(), orphans)
+    driver = store.driver()
+    return SweepStatus(
+        Path(folder), planned.get("name", ""), runs, driver, orphans, list(store.problems)
+    )
 
 
 # ============================================================================ the driver
@@ -488,6 +554,13 @@ class SweepSummary:
     runs_csv: Path
     curves_csv: Path
     note: str = ""
+    #: Runs whose worker was killed or whose record could not be written (run id, why):
+    #: not failed — they run again on resume.
+    interrupted: list[tuple[str, str]] = field(default_factory=list)
+    #: Damaged files met (and moved aside; their runs ran again).
+    problems: list[str] = field(default_factory=list)
+    #: Why runs.csv / curves.csv could not be written at the end (empty when they were).
+    tables_error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -503,6 +576,9 @@ class SweepSummary:
             "runs_csv": str(self.runs_csv),
             "curves_csv": str(self.curves_csv),
             "note": self.note,
+            "interrupted": [{"run_id": r, "error": e} for r, e in self.interrupted],
+            "problems": self.problems,
+            "tables_error": self.tables_error,
         }
 
 
@@ -530,7 +606,7 @@ def check_sweep_folder(folder: str | Path, plan: Plan) -> None:
             previous = None
         name = previous.get("name") if isinstance(previous, dict) else None
         if isinstance(name, str) and name != plan.name:
-            n = len(SweepStore(folder).records())
+            n = sum(1 for p in (folder / "runs").glob("*.json") if not p.name.startswith("."))
             raise PlanError(
                 f"sweep folder {folder} holds the sweep '{name}' ({n} finished run record(s)), "
                 f"not '{plan.name}'; give this plan its own folder (out=FOLDER), or name it "
@@ -610,8 +686,8 @@ def run_sweep(
             folder / PLANNED_FILE,
             {"name": plan.name, "kind": plan.kind, "convention": plan.convention, "runs": planned},
         )
-        records = store.records()
-        markers = store.markers()
+        records = store.records(quarantine=True)
+        markers = store.markers(quarantine=True)
         todo: list[PlannedRun] = []
         waiting: dict[str, PlannedRun] = {}
         attempts: dict[str, int] = {}
@@ -622,7 +698,8 @@ def run_sweep(
                 waiting[run.run_id] = run  # a worker of an earlier driver is still on it
                 continue
             if marker is not None:
-                store.finish(run.run_id)  # interrupted: its worker is gone
+                with contextlib.suppress(OSError):
+                    store.finish(run.run_id)  # interrupted: its worker is gone
             if rec is not None and rec.get("status") == "ok":
                 already += 1
                 continue
@@ -643,6 +720,8 @@ def run_sweep(
             if todo or waiting:
                 ex = make_executor(executor, workers, sweep_folder=folder, **executor_options)
             with _ProgressView(plan, todo, waiting, progress, console) as view:
+                for problem in store.problems:
+                    view.log(f"warning: {problem}")
                 if ex is not None and ex.note:
                     view.log(f"note: {ex.note}")
                 if ex is not None:
@@ -655,20 +734,28 @@ def run_sweep(
         finally:
             if ex is not None:
                 ex.shutdown(cancel=True)
-            runs_csv, curves_csv = write_tables(folder, planned, driver.records)
+            runs_csv, curves_csv = folder / RUNS_FILE, folder / CURVES_FILE
+            tables_error = ""
+            try:
+                write_tables(folder, planned, driver.records)
+            except (OSError, DataError) as exc:  # disk full, or it would empty runs.csv
+                tables_error = str(exc)
     return SweepSummary(
         folder=folder,
         planned=len(plan.runs),
         already_done=already,
         kept_failed=kept_failed,
         ran=driver.ran,
-        succeeded=driver.ran - len(driver.failures),
+        succeeded=driver.ran - len(driver.failures) - len(driver.interrupted),
         failed=driver.failures,
         wall_seconds=time.perf_counter() - start,
         executor=executor,
         runs_csv=runs_csv,
         curves_csv=curves_csv,
         note=ex.note if ex is not None else "",
+        interrupted=driver.interrupted,
+        problems=list(dict.fromkeys(store.problems)),
+        tables_error=tables_error,
     )
 
 
@@ -693,6 +780,7 @@ class _Driver:
         self.in_flight: dict[str, tuple[PlannedRun, Any]] = {}
         self.ran = 0
         self.failures: list[tuple[str, str]] = []
+        self.interrupted: list[tuple[str, str]] = []
         self._tables_at = 0.0
 
     def loop(self, ex: Any, view: _ProgressView) -> None:
@@ -715,31 +803,36 @@ class _Driver:
                     finished = True
             for rid, run in list(self.waiting.items()):
                 # marker first: a worker writes its record before removing its marker
-                marker = self.store.markers().get(rid)
+                marker = self.store.markers(quarantine=True).get(rid)
                 if marker is not None and self.store.marker_alive(marker):
                     continue
                 del self.waiting[rid]
-                rec = self.store.read_record(rid) if marker is None else None
+                rec = self.store.read_record(rid, quarantine=True) if marker is None else None
                 if rec is not None:
                     self.records[rid] = rec
                     view.finished(run, rec, adopted=True)
                 else:  # its worker died too: run it here
-                    self.store.finish(rid)
+                    with contextlib.suppress(OSError):
+                        self.store.finish(rid)
                     self.attempts[rid] = int((marker or {}).get("attempt", 0)) + 1
                     self.todo.append(run)
             if finished and time.monotonic() - self._tables_at > 5.0:
-                write_tables(self.store.folder, self.planned, self.records)
+                with contextlib.suppress(OSError, DataError):  # tried again at the end
+                    write_tables(self.store.folder, self.planned, self.records)
                 self._tables_at = time.monotonic()
             view.update(self.in_flight, self.waiting, self.store)
             time.sleep(self.poll)
 
     def _collect(self, run: PlannedRun, handle: Any, executor: str, view: _ProgressView) -> None:
         self.ran += 1
+        path = self.store.record_path(run.run_id)
         try:
             record = handle.result()
-            if self.store.read_record(run.run_id) is None:
-                self.store.write_record(record)  # the worker could not (no shared file system)
         except WorkerError as exc:
+            if _killed_by_signal(handle, exc):  # not the run's fault: run it again on resume
+                why = f"{exc}; no record was written to {path}"
+                self._interrupt(run, why, view)
+                return
             marker = self.store.markers().get(run.run_id, {})
             record = {
                 "run_id": run.run_id,
@@ -756,13 +849,42 @@ class _Driver:
                 "error": {"type": "WorkerError", "message": str(exc), "traceback": exc.detail},
                 "warnings": [],
             }
-            self.store.write_record(record)
-        self.store.finish(run.run_id)
+        unsaved = record.pop(UNSAVED, None)
+        if record.get("status") not in ("ok", "failed"):  # the worker could not even start
+            self._interrupt(run, f"{unsaved}; the run did not start", view)
+            return
+        try:
+            if unsaved is not None or self.store.read_record(run.run_id, quarantine=True) is None:
+                self.store.write_record(record)  # the worker could not (no shared file system)
+        except OSError as exc:  # disk full, read-only: its result is lost, not failed
+            why = f"its {record['status']} record could not be written ({exc})"
+            self._interrupt(run, why, view)
+            return
+        with contextlib.suppress(OSError):
+            self.store.finish(run.run_id)
         self.records[run.run_id] = record
         if record.get("status") != "ok":
             err = record.get("error") or {}
             self.failures.append((run.run_id, f"{err.get('type')}: {err.get('message')}"))
         view.finished(run, record)
+
+    def _interrupt(self, run: PlannedRun, why: str, view: _ProgressView) -> None:
+        """A run that trained (or began to) but left no record: its marker (if any) stays,
+        so it shows as interrupted and runs again on the next ``sweep run``."""
+        self.interrupted.append((run.run_id, why))
+        view.finished(
+            run, {"status": "interrupted", "error": {"type": "Interrupted", "message": why}}
+        )
+
+
+def _killed_by_signal(handle: Any, exc: WorkerError) -> bool:
+    """True when a run's worker process was killed by a signal (kill -9, the out-of-memory
+    killer, a shutdown) rather than failing in the training code."""
+    code = getattr(getattr(handle, "process", None), "returncode", None)
+    if isinstance(code, int) and code < 0:
+        return True
+    text = str(exc)
+    return not text.startswith("the worker raised") and "was killed by" in text
 
 
 # ============================================================================ progress
@@ -851,6 +973,10 @@ class _ProgressView:
                 f"loss {res['final_val_loss']:.4f}  ({res['wall_seconds']:.1f} s, "
                 f"{res['tokens_per_second']:,.0f} tok/s)"
             )
+        elif record.get("status") == "interrupted":
+            self.failed_runs += 1
+            err = record.get("error") or {}
+            text = f"{idx} INTERRUPTED {run.run_id}  {err.get('message')} (runs again on resume)"
         else:
             self.failed_runs += 1
             err = record.get("error") or {}

@@ -105,6 +105,9 @@ class SweepStore:
         self.running_dir = self.folder / "running"
         self.plan_path = self.folder / "plan.toml"
         self.lock_path = self.folder / ".lock"
+        #: One sentence per damaged file met while reading (a record, marker or lock file
+        #: that is not what this module writes), in the order they were met.
+        self.problems: list[str] = []
 
     def create(self) -> SweepStore:
         """Make the folder and its sub-folders."""
@@ -134,22 +137,67 @@ class SweepStore:
         atomic_write_json(path, rec)
         return path
 
-    def read_record(self, run_id: str) -> dict[str, Any] | None:
-        """The record of ``run_id``, or None if it has not finished."""
-        return self._read(self.record_path(run_id), "record")
+    def read_record(self, run_id: str, quarantine: bool = False) -> dict[str, Any] | None:
+        """The record of ``run_id``, or None if it has not finished.  With ``quarantine``, a
+        damaged record is moved aside (see :meth:`records`) and counts as absent."""
+        path = self.record_path(run_id)
+        if not quarantine:
+            return self._read(path, "record")
+        return self._checked(path, "record", record_problem)
 
-    def records(self) -> dict[str, dict[str, Any]]:
-        """Every record in the folder, by run id (temporary files are ignored)."""
+    def records(self, quarantine: bool = False) -> dict[str, dict[str, Any]]:
+        """Every record in the folder, by run id (temporary files are ignored).
+
+        A damaged record (not UTF-8 JSON, or not the layout :meth:`write_record` writes)
+        raises :class:`DataError`; with ``quarantine`` it is renamed ``<name>.corrupt``
+        instead, reported in :attr:`problems`, and left out — so its run runs again."""
         out: dict[str, dict[str, Any]] = {}
         if not self.runs_dir.is_dir():
             return out
         for path in sorted(self.runs_dir.glob("*.json")):
             if path.name.startswith("."):
                 continue
-            rec = self._read(path, "record")
+            if quarantine:
+                rec = self._checked(path, "record", record_problem)
+            else:
+                rec = self._read(path, "record")
             if rec is not None:
                 out[str(rec.get("run_id", path.stem))] = rec
         return out
+
+    def _checked(self, path: Path, what: str, problem: Any) -> dict[str, Any] | None:
+        """The object in ``path`` if it is readable and ``problem(obj)`` finds nothing wrong;
+        else None, with the file moved aside as ``<name>.corrupt`` and the reason reported."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except UnicodeDecodeError:
+            why = "not UTF-8 text"
+        except json.JSONDecodeError as exc:
+            why = f"not valid JSON: {exc.msg} at line {exc.lineno}"
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+        else:
+            why = problem(data) if isinstance(data, dict) else "not a JSON object"
+        if why:
+            self._quarantine(path, what, why)
+            return None
+        return data
+
+    def _quarantine(self, path: Path, what: str, why: str) -> None:
+        """Rename a damaged file to ``<name>.corrupt`` (kept for inspection) and say so."""
+        target = path.with_name(path.name + ".corrupt")
+        try:
+            os.replace(path, target)
+            done = f"moved it to {target.name}"
+        except FileNotFoundError:
+            return  # another reader moved it first (and reported it)
+        except OSError as exc:
+            done = f"could not move it aside ({exc.strerror or exc}) and ignored it"
+        self.problems.append(
+            f"sweep {what} {path} is damaged ({why}); {done}, and its run will run again on resume"
+        )
 
     def _read(self, path: Path, what: str) -> dict[str, Any] | None:
         try:
@@ -197,18 +245,26 @@ class SweepStore:
         with contextlib.suppress(FileNotFoundError):
             self.marker_path(run_id).unlink()
 
-    def markers(self) -> dict[str, dict[str, Any]]:
-        """Every marker in the folder, by run id."""
+    def markers(self, quarantine: bool = False) -> dict[str, dict[str, Any]]:
+        """Every marker in the folder, by run id.  A marker is advisory: a damaged one
+        (unreadable, or a pid, heartbeat or progress number that is not a number) counts as
+        absent; with ``quarantine`` it is also renamed ``<name>.corrupt`` and reported in
+        :attr:`problems`."""
         out: dict[str, dict[str, Any]] = {}
         if not self.running_dir.is_dir():
             return out
         for path in sorted(self.running_dir.glob("*.json")):
             if path.name.startswith("."):
                 continue
-            try:
-                marker = self._read(path, "marker")
-            except DataError:
-                continue  # a marker is advisory; an unreadable one counts as absent
+            if quarantine:
+                marker = self._checked(path, "marker", marker_problem)
+            else:
+                try:
+                    marker = self._read(path, "marker")
+                except (DataError, OSError, UnicodeDecodeError):
+                    continue
+                if marker is not None and marker_problem(marker):
+                    continue
             if marker is not None:
                 out[str(marker.get("run_id", path.stem))] = marker
         return out
@@ -216,10 +272,14 @@ class SweepStore:
     @staticmethod
     def marker_alive(marker: dict[str, Any], stale_seconds: float = STALE_SECONDS) -> bool:
         """True while the worker of a marker still runs: its pid is alive on this host, or
-        (another host) its heartbeat is younger than ``stale_seconds``."""
-        if marker.get("host") == hostname() and marker.get("pid") is not None:
-            return process_alive(int(marker["pid"]), marker.get("pid_start"))
-        return now() - float(marker.get("heartbeat_at", 0.0)) < stale_seconds
+        (another host) its heartbeat is younger than ``stale_seconds``.  A marker whose
+        numbers are not numbers is a dead one."""
+        try:
+            if marker.get("host") == hostname() and marker.get("pid") is not None:
+                return process_alive(int(marker["pid"]), marker.get("pid_start"))
+            return now() - float(marker.get("heartbeat_at", 0.0)) < stale_seconds
+        except (TypeError, ValueError, OverflowError):
+            return False
 
     # ------------------------------------------------------------------ the driver lock
     @contextlib.contextmanager
@@ -252,13 +312,98 @@ class SweepStore:
         """Who holds (or last held) the driver lock: pid, host, start time, executor, and
         ``alive`` — whether that process still runs."""
         try:
-            info = json.loads(self.lock_path.read_text() or "{}")
-        except (OSError, json.JSONDecodeError):
+            text = self.lock_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._bad_lock("not UTF-8 text" if isinstance(exc, ValueError) else str(exc))
+        try:
+            info = json.loads(text or "{}")
+        except json.JSONDecodeError as exc:
+            return self._bad_lock(f"not valid JSON: {exc.msg}")
+        if not isinstance(info, dict):
+            return self._bad_lock("not a JSON object")
         if not info:
             return None
-        alive = info.get("host") == hostname() and process_alive(int(info.get("pid", 0)))
+        pid = info.get("pid")
+        if not _is_int(pid) or pid <= 0:
+            return self._bad_lock(f"its pid is {pid!r}, not a process id")
+        alive = info.get("host") == hostname() and process_alive(pid)
         return {**info, "alive": bool(alive)}
+
+    def _bad_lock(self, why: str) -> None:
+        """A lock file that a ``sweep run`` did not write: reported, not moved (a running
+        driver may hold its flock); the next ``sweep run`` rewrites it."""
+        self.problems.append(
+            f"sweep lock file {self.lock_path} is damaged ({why}); it was ignored, and the "
+            "next 'sweep run' rewrites it"
+        )
+        return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def record_problem(rec: dict[str, Any]) -> str:
+    """What is wrong with a run record (empty when nothing): a record needs a text
+    ``run_id``, ``status`` "ok" or "failed", and a ``result`` (when present) whose final loss
+    is a number and whose curve is a list of points with numeric ``step`` and ``tokens``."""
+    if not isinstance(rec.get("run_id"), str) or not rec["run_id"]:
+        return f"its run_id is {rec.get('run_id')!r}, not a run id"
+    if rec.get("status") not in ("ok", "failed"):
+        return f"its status is {rec.get('status')!r}, not 'ok' or 'failed'"
+    for key in ("attempt", "seconds", "started_at", "finished_at"):
+        if rec.get(key) is not None and not _is_number(rec[key]):
+            return f"its {key} is {rec[key]!r}, not a number"
+    result = rec.get("result")
+    if result is None:
+        return ""
+    if not isinstance(result, dict):
+        return "its result is not a JSON object"
+    if rec["status"] == "ok" and not _is_number(result.get("final_val_loss")):
+        return f"its final_val_loss is {result.get('final_val_loss')!r}, not a number"
+    for key in ("n_params_nonembedding", "n_params_total", "tokens_per_second", "epochs"):
+        if result.get(key) is not None and not _is_number(result[key]):
+            return f"its result's {key} is {result[key]!r}, not a number"
+    extra = result.get("extra", {})
+    if not isinstance(extra, dict):
+        return "its result's extra is not a JSON object"
+    if extra.get("tokens_trained") is not None and not _is_number(extra["tokens_trained"]):
+        return f"its tokens_trained is {extra['tokens_trained']!r}, not a number"
+    curve = result.get("curve", [])
+    if not isinstance(curve, list):
+        return "its curve is not a list"
+    for i, point in enumerate(curve):
+        if not isinstance(point, dict):
+            return f"curve entry {i} is not a JSON object"
+        for key in ("step", "tokens"):
+            if not _is_number(point.get(key)):
+                return f"curve entry {i} has no numeric '{key}'"
+        for key in ("val_loss", "train_loss", "lr"):
+            if point.get(key) is not None and not _is_number(point[key]):
+                return f"curve entry {i} has a {key} of {point[key]!r}, not a number"
+    return ""
+
+
+def marker_problem(marker: dict[str, Any]) -> str:
+    """What is wrong with a "started" marker (empty when nothing): its pid must be a
+    positive whole number (or null), its times and progress numbers numbers."""
+    pid = marker.get("pid")
+    if pid is not None and (not _is_int(pid) or pid <= 0):
+        return f"its pid is {pid!r}, not a process id"
+    if marker.get("pid_start") is not None and not _is_int(marker["pid_start"]):
+        return f"its pid_start is {marker['pid_start']!r}, not a whole number"
+    if not _is_number(marker.get("heartbeat_at")):
+        return f"its heartbeat_at is {marker.get('heartbeat_at')!r}, not a time"
+    for key in ("started_at", "attempt", "tokens", "tokens_per_second", "flops_per_token"):
+        if marker.get(key) is not None and not _is_number(marker[key]):
+            return f"its {key} is {marker[key]!r}, not a number"
+    return ""
 
 
 def _safe(run_id: str) -> str:
@@ -279,6 +424,8 @@ __all__ = [
     "atomic_write_text",
     "hostname",
     "jsonable",
+    "marker_problem",
     "process_alive",
     "process_start_ticks",
+    "record_problem",
 ]
