@@ -16,10 +16,11 @@ Every executor has the same small interface, which is all the runner uses::
   runs completely: a crash or out-of-memory kill is attributed to its own run, and a run's
   memory is returned to the system when it ends.
 * ``ray`` — joins a running cluster (``address``) or starts a local one on the loopback
-  interface (``_node_ip_address="127.0.0.1"``, no dashboard) whose temporary folder lives in
-  the sweep folder; Ray's AF_UNIX socket paths must stay under 107 bytes, so when that folder's
-  path is too long a short folder under the system temp dir is used instead (and reported in
-  :attr:`Executor.note`).  One CPU per task.
+  interface (every service of it listens on 127.0.0.1 only, no dashboard UI) whose private
+  (0700) temporary folder lives in the sweep folder; Ray's AF_UNIX socket paths must stay
+  under 107 bytes, so when that folder's path is too long a short folder under the system
+  temp dir is used instead (and reported in :attr:`Executor.note`).  One CPU per task.  An
+  ``address`` where nothing listens fails within seconds.
 * ``slurm`` — one submitit job per run (partition, time limit, GPUs); ``cluster="local"`` runs
   the same jobs through submitit's local executor (what the tests use), ``"debug"`` in-process.
 
@@ -297,6 +298,63 @@ def ray_temp_dir(sweep_folder: str | Path) -> tuple[str, str]:
     return short, note
 
 
+#: Ray's switch for "this machine may be part of a cluster"; when it is off Ray takes the
+#: loopback address as the node's address (its default on macOS and Windows).
+RAY_CLUSTER_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def _ray_on_loopback() -> Any:
+    """While the local cluster starts, keep Ray on 127.0.0.1.
+
+    ``ray.init(_node_ip_address="127.0.0.1")`` alone is not enough: on Linux Ray rewrites a
+    loopback address to the machine's network address, and then its services (GCS, raylet,
+    workers, agents, monitor) listen on every interface.  With :data:`RAY_CLUSTER_ENV` off Ray
+    keeps 127.0.0.1 and every service binds to it.  Ray reads that variable when it is first
+    imported, so the module constant is set too; the processes it starts inherit the variable.
+    Both are restored afterwards.  ``tests/test_reliability_ray.py`` lists the sockets."""
+    try:
+        from ray._private import ray_constants  # private: checked by the socket test
+    except ImportError:  # pragma: no cover - another Ray layout; the check after init guards
+        ray_constants = None
+    old_env = os.environ.get(RAY_CLUSTER_ENV)
+    old_flag = getattr(ray_constants, "ENABLE_RAY_CLUSTER", None)
+    os.environ[RAY_CLUSTER_ENV] = "0"
+    if ray_constants is not None:
+        ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        if old_env is None:
+            os.environ.pop(RAY_CLUSTER_ENV, None)
+        else:
+            os.environ[RAY_CLUSTER_ENV] = old_env
+        if ray_constants is not None and old_flag is not None:
+            ray_constants.ENABLE_RAY_CLUSTER = old_flag
+
+
+def _probe_ray_address(address: str, timeout: float = 3.0) -> None:
+    """Fail fast when nothing listens at a ``host:port`` (or ``ray://host:port``) address:
+    ``ray.init`` would retry for minutes.  Other forms (``"auto"``, ...) are left to Ray."""
+    import socket
+
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PlanError(
+            f"no Ray cluster answers at address={address!r} ({reason}): start one with "
+            "`ray start --head`, or give no address for a local cluster",
+            argument="address",
+        ) from None
+
+
 class RayExecutor(Executor):
     """Runs each task as a Ray task with one CPU.  ``address`` joins a cluster (e.g.
     ``"auto"`` or ``"ray://head:10001"``); without it a local cluster is started on
@@ -324,6 +382,7 @@ class RayExecutor(Executor):
         if ray.is_initialized():
             pass
         elif address:
+            _probe_ray_address(address)
             try:
                 ray.init(address=address, logging_level="WARNING", log_to_driver=False)
             except Exception as exc:
@@ -338,16 +397,29 @@ class RayExecutor(Executor):
             if note:
                 self._scratch = temp
                 note += " (removed when the sweep ends)"
-            ray.init(
-                num_cpus=workers or os.cpu_count() or 1,
-                _node_ip_address="127.0.0.1",
-                include_dashboard=False,
-                _temp_dir=temp,
-                logging_level="WARNING",
-                log_to_driver=False,
-                configure_logging=True,
-            )
+            with _ray_on_loopback():
+                ray.init(
+                    num_cpus=workers or os.cpu_count() or 1,
+                    _node_ip_address="127.0.0.1",
+                    include_dashboard=False,
+                    _temp_dir=temp,
+                    logging_level="WARNING",
+                    log_to_driver=False,
+                    configure_logging=True,
+                )
             self._started = True
+            # Ray makes its temp folder world-writable (0777, no sticky bit): keep it private.
+            # (It is 0777 for the seconds Ray takes to start; the sockets in it are reachable
+            # only by whoever can traverse the folder.)
+            os.chmod(temp, 0o700)
+            node_ip = ray.util.get_node_ip_address()
+            if node_ip != "127.0.0.1":
+                self.shutdown()
+                raise PlanError(
+                    f"Ray started the local cluster on {node_ip}, not on 127.0.0.1, so its "
+                    "services would be reachable from the network; start a cluster yourself "
+                    "and pass its address instead"
+                )
         self.note = note
         self.workers = max(1, int(workers or ray.cluster_resources().get("CPU", 1)))
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_call)
