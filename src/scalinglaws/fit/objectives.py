@@ -50,6 +50,12 @@ from scalinglaws.errors import QuantityError, UnknownNameError, did_you_mean
 
 OBJECTIVES: tuple[str, ...] = ("huber", "log-mse", "mse", "asymmetric")
 _BLOCK_ELEMENTS = 16000  # temporaries stay below glibc's 128 KiB mmap threshold
+# Tables of more points than _BLOCK_ELEMENTS are evaluated in column chunks of at most this
+# many (problems x points) elements: one row of a big table as one block makes temporaries of
+# megabytes (out of cache) and matrix-vector products long enough for OpenBLAS to split over
+# threads, which in forked workers on a busy machine was 5-30x slower (issue 11).
+_COLUMN_ELEMENTS = 8192
+_JACOBIAN_DIRECT = 4096  # above this many points the Jacobian is built from per-point terms
 
 
 # ============================================================================ losses
@@ -314,6 +320,8 @@ class BatchObjective:
         # Blocks of < 16k elements keep every temporary under 128 KiB: in cache, and served by
         # malloc's heap rather than fresh mmap pages (each costing page faults); measured
         # 3-7x faster than one (S, P) pass for S in the thousands.
+        if self.L.size > _BLOCK_ELEMENTS:
+            return self._evaluate_columns(theta, rows)
         block = max(1, _BLOCK_ELEMENTS // max(1, self.L.size))
         if theta.shape[0] <= block:
             return self._evaluate(theta, rows)
@@ -324,19 +332,63 @@ class BatchObjective:
             value[sl], grad[sl] = self._evaluate(theta[sl], rows[sl])
         return value, grad
 
-    def _evaluate(
-        self, theta: np.ndarray, rows: np.ndarray, stable: bool = False
+    def _column_parts(self) -> list[tuple[slice, Form]]:
+        """The points in chunks of _COLUMN_ELEMENTS, each with a form of its own (built once)."""
+        parts = getattr(self, "_parts", None)
+        if parts is None:
+            P = self.L.size
+            parts = [
+                (sl, type(self.form)(self.form.xN[sl], self.form.xD[sl]))
+                for sl in (
+                    slice(a, min(P, a + _COLUMN_ELEMENTS)) for a in range(0, P, _COLUMN_ELEMENTS)
+                )
+            ]
+            self._parts = parts
+        return parts
+
+    def _evaluate_columns(
+        self, theta: np.ndarray, rows: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
+        """A table of more than _BLOCK_ELEMENTS points: one problem at a time, its points
+        in chunks of _COLUMN_ELEMENTS (value and gradient summed over the chunks)."""
+        value = np.zeros(theta.shape[0])
+        grad = np.zeros(theta.shape)
+        parts = self._column_parts()
+        for i in range(theta.shape[0]):
+            th, row = theta[i : i + 1], rows[i : i + 1]
+            w = self._weights(row)  # this problem's weights, taken once
+            for sl, form in parts:
+                v, g = self._evaluate(th, row, part=(sl, form, None if w is None else w[..., sl]))
+                value[i] += v[0]
+                grad[i] += g[0]
+        bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=1)
+        if bad.any():
+            value[bad] = np.inf
+            grad[bad] = 0.0
+        return value, grad
+
+    def _evaluate(
+        self,
+        theta: np.ndarray,
+        rows: np.ndarray,
+        stable: bool = False,
+        part: tuple[slice, Form, np.ndarray | None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """F and ∇F of the problems ``rows`` at ``theta``; ``part`` = (points, their form,
+        their weights) restricts the sum to a chunk of the points (see _evaluate_columns)."""
+        form, logL, L = self.form, self.logL, self.L
+        if part is not None:
+            form, logL, L = part[1], self.logL[part[0]], self.L[part[0]]
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            f, vjp = self.form.log_predict(theta, stable=stable)
-            w = self._weights(rows)
+            f, vjp = form.log_predict(theta, stable=stable)
+            w = self._weights(rows) if part is None else part[2]
             if self.loss.log_space:
-                r = np.subtract(self.logL, f, out=f)
+                r = np.subtract(logL, f, out=f)
                 rho, c = self.loss.evaluate(r)
                 np.negative(c, out=c)
             else:
                 pred = np.exp(f)
-                r = self.L - pred
+                r = L - pred
                 rho, c = self.loss.evaluate(r)
                 c *= -pred
             if w is not None:
@@ -344,11 +396,13 @@ class BatchObjective:
                 c *= w
             value = rho.sum(1)
             grad = vjp(c)
-        bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=1) | ~self.form.valid(theta)
+        bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=1) | ~form.valid(theta)
         if bad.any():
             if not stable:  # recompute those rows with the overflow-safe form
                 idx = np.flatnonzero(bad)
-                value[idx], grad[idx] = self._evaluate(theta[idx], rows[idx], stable=True)
+                value[idx], grad[idx] = self._evaluate(
+                    theta[idx], rows[idx], stable=True, part=part
+                )
                 return value, grad
             value = np.where(bad, np.inf, value)
             grad = np.where(bad[:, None], 0.0, grad)
@@ -365,6 +419,16 @@ class BatchObjective:
         theta = np.asarray(theta, dtype=float).reshape(1, -1)
         P = self.L.size
         blocks = []
+        if P > _JACOBIAN_DIRECT:  # each block of points with a form of its own: O(P), not O(P²)
+            width = 64
+            eye = np.eye(width)
+            for start in range(0, P, width):
+                sl = slice(start, min(P, start + width))
+                sub = type(self.form)(self.form.xN[sl], self.form.xD[sl])
+                m = sub.xN.size
+                _, vjp = sub.log_predict(np.repeat(theta, m, axis=0))
+                blocks.append(vjp(eye[:m, :m].copy()))
+            return np.concatenate(blocks, axis=0)
         for start in range(0, P, 256):
             stop = min(P, start + 256)
             eye = np.zeros((stop - start, P))
