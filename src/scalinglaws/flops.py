@@ -31,6 +31,7 @@ against all n_ctx keys, as the papers do.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,6 +39,10 @@ from scalinglaws.errors import QuantityError, UnknownNameError, did_you_mean
 
 #: Named FLOP conventions accepted by :func:`flops_per_token`.
 CONVENTIONS: tuple[str, ...] = ("6N", "6N-total", "kaplan", "chinchilla", "palm", "deepseek")
+
+#: Largest size of an architecture field (layers, widths, heads, vocabulary, context): the
+#: usable range of quantities (:data:`scalinglaws.units.QUANTITY_RANGE`).
+MAX_SIZE = 10**65
 
 #: One line on each convention, with its source, for tables and ``--help``.
 CONVENTION_NOTES: dict[str, str] = {
@@ -73,13 +78,28 @@ def _positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             is_whole = float(value).is_integer()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             is_whole = False
         if isinstance(value, bool) or not is_whole:
             raise QuantityError(f"Architecture {name} must be a positive integer, got {value!r}.")
         value = int(value)
     if value <= 0:
         raise QuantityError(f"Architecture {name} must be a positive integer, got {value!r}.")
+    if value > MAX_SIZE:
+        raise QuantityError(
+            f"Architecture {name} must be a positive integer at most 1e65 (larger sizes "
+            f"overflow the FLOP counts), got about 1e{int(math.log10(value))}."
+        )
+    return value
+
+
+def _finite(value: float, what: str) -> float:
+    """``value`` if it is a finite float, else one sentence saying ``what`` overflowed."""
+    if not math.isfinite(value):
+        raise QuantityError(
+            f"the {what} of this architecture is {value:g}, beyond the range of floating-point "
+            "numbers; give sizes of realistic magnitude."
+        )
     return value
 
 
@@ -240,6 +260,16 @@ def flops_per_token(arch: Architecture, convention: str = "6N") -> float:
             "build one with Architecture(n_layer=..., d_model=..., ...)."
         )
     conv = check_convention(convention)
+    try:
+        return _finite(_flops_per_token(arch, conv), f"FLOPs per token ({conv})")
+    except OverflowError:  # a parameter count too large for a float
+        raise QuantityError(
+            f"the FLOPs per token ({conv}) of this architecture are beyond the range of "
+            "floating-point numbers; give sizes of realistic magnitude."
+        ) from None
+
+
+def _flops_per_token(arch: Architecture, conv: str) -> float:
     p = arch.params()
     n = float(p.non_embedding)
     attn_ctx = float(arch.n_layer) * arch.n_ctx * arch.d_attn
@@ -267,7 +297,8 @@ def training_flops(arch: Architecture, tokens: float, convention: str = "6N") ->
     """Training FLOPs for ``tokens`` tokens: C = flops_per_token(arch, convention) x D."""
     from scalinglaws.units import parse_quantity
 
-    return flops_per_token(arch, convention) * parse_quantity(tokens, "tokens")
+    flops = flops_per_token(arch, convention) * parse_quantity(tokens, "tokens")
+    return _finite(flops, "training FLOPs")
 
 
 def flops_6nd(N: Any, D: Any, k: float = 6.0) -> Any:

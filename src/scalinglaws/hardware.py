@@ -164,6 +164,17 @@ def _resolve_peak(accelerator: str | Accelerator | None, peak: Any) -> tuple[str
     return name, value
 
 
+def _check_results(results: dict[str, float | None]) -> None:
+    """Refuse a result that overflows (or underflows to 0) float64: one sentence naming it."""
+    for what, value in results.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            how = "overflows" if value != 0 else "underflows to 0 in"
+            raise QuantityError(
+                f"the {what} of these inputs {how} the range of floating-point numbers; give "
+                "a compute, device count, peak, MFU and price of realistic size."
+            )
+
+
 def training_seconds(flops: Any, peak_flops: Any, mfu: Any, devices: Any = 1) -> Any:
     """Wall-clock seconds to spend ``flops``: t = C / (devices x peak x MFU).  Works on arrays."""
     return flops / (devices * peak_flops * mfu)
@@ -199,6 +210,14 @@ def estimate_budget(
         raise QuantityError(
             f"flops={C:g} gives a non-finite training time; check the inputs.", argument="flops"
         )
+    _check_results(
+        {
+            "cluster throughput": rate,
+            "training time": seconds,
+            "device-hours": device_hours,
+            "cost": cost,
+        }
+    )
     return Budget(
         flops=C,
         pf_days=C / PF_DAY,
@@ -226,7 +245,9 @@ def flops_in_time(
     """The inverse question: FLOPs a cluster delivers in ``days``, C = devices x peak x MFU x t."""
     t = parse_quantity(days, "days") * SECONDS_PER_DAY
     _, peak_value = _resolve_peak(accelerator, peak)
-    return parse_count(devices, "devices") * peak_value * parse_fraction(mfu, "mfu") * t
+    flops = parse_count(devices, "devices") * peak_value * parse_fraction(mfu, "mfu") * t
+    _check_results({"compute": flops})
+    return flops
 
 
 def achieved_mfu(
@@ -244,4 +265,6 @@ def achieved_mfu(
     C = parse_quantity(flops, "flops")
     t = parse_quantity(seconds, "seconds")
     _, peak_value = _resolve_peak(accelerator, peak)
-    return C / (t * parse_count(devices, "devices") * peak_value)
+    mfu = C / (t * parse_count(devices, "devices") * peak_value)
+    _check_results({"MFU": mfu})
+    return mfu

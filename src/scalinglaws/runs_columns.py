@@ -107,14 +107,61 @@ _HINTS = {
 SUFFIXES = (".csv", ".tsv", ".csv.gz", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
 
 
+#: The usable range of each quantity, both ends included.  The fits work on logarithms, but
+#: C = k·N·D, N = C/(k·D), the losses' powers and the bootstrap's sums are plain floating
+#: point: with N and D up to 1e30, k up to 1e3 and C up to 1e65 every product and quotient of
+#: them stays far inside float64 (about 1e-308 to 1e308), and no real run comes near the
+#: ends (the largest trainings are about 1e13 parameters, 1e14 tokens and 1e27 FLOPs).
+VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "N": (1e-6, 1e30),
+    "D": (1e-6, 1e30),
+    "C": (1e-6, 1e65),
+    "L": (1e-9, 1e9),
+}
+
+#: The usable range of k in C = k·N·D (6 by Kaplan et al. 2020; any real accounting is
+#: within a factor of a few of it).
+FLOPS_PER_TOKEN_RANGE: tuple[float, float] = (1e-3, 1e3)
+
+# arguments of load_runs checked by _check_positive_number that have a usable range
+_ARGUMENT_RANGES = {"flops_per_param_token": FLOPS_PER_TOKEN_RANGE}
+
+
+def _range_text(low: float, high: float) -> str:
+    return f"from {low:g} to {high:g}"
+
+
+def _quote(value: Any, limit: int = 200) -> str:
+    """``repr(value)``, cut to ``limit`` characters: an error sentence quotes what it was
+    given, never megabytes of it.  A container is named by its type and size, never
+    expanded (a YAML alias bomb of 300 bytes holds millions of shared items)."""
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 # ============================================================================ internals
 def _check_positive_number(value: Any, what: str) -> float:
+    """``value`` as a finite float > 0; arguments in :data:`_ARGUMENT_RANGES` (named by the
+    first word of ``what``) must also lie in their usable range."""
     try:
         x = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{what} must be a finite number greater than 0, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(
+            f"{what} must be a finite number greater than 0, got {_quote(value)}"
+        ) from None
     if not math.isfinite(x) or x <= 0:
-        raise DataError(f"{what} must be a finite number greater than 0, got {value!r}")
+        raise DataError(f"{what} must be a finite number greater than 0, got {_quote(value)}")
+    bounds = _ARGUMENT_RANGES.get(what.split()[0]) if what.split() else None
+    if bounds is not None and not bounds[0] <= x <= bounds[1]:
+        raise DataError(
+            f"{what} must be {_range_text(*bounds)} (the range the arithmetic of the fits "
+            f"handles), got {_quote(value)}",
+            argument=what.split()[0],
+        )
     return x
 
 
@@ -169,17 +216,19 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
             key, eq, value = part.partition("=")
             if not eq or not key.strip() or not value.strip():
                 raise DataError(
-                    f"cannot read the column mapping {columns!r} at {part.strip()!r}; write it "
+                    f"cannot read the column mapping {_quote(columns)} at "
+                    f"{_quote(part.strip())}; write it "
                     'as comma-separated KEY=COLUMN pairs, e.g. "N=Model Size,C=Training FLOP"'
                 )
             if key.strip() in pairs:
                 raise DataError(
-                    f"the column mapping {columns!r} gives {key.strip()} twice; give each key once"
+                    f"the column mapping {_quote(columns)} gives {key.strip()[:40]} twice; "
+                    "give each key once"
                 )
             pairs[key.strip()] = value.strip()
         if not pairs:
             raise DataError(
-                f"the column mapping {columns!r} is empty; write it as comma-separated "
+                f"the column mapping {_quote(columns)} is empty; write it as comma-separated "
                 'KEY=COLUMN pairs, e.g. "N=Model Size,C=Training FLOP"'
             )
         columns = pairs
@@ -192,17 +241,19 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
         canon = _KEY_ALIASES.get(str(key).strip().lower())
         if canon is None:
             raise DataError(
-                f"unknown column key {str(key)!r} in the column mapping"
+                f"unknown column key {_quote(str(key))} in the column mapping"
                 + did_you_mean(str(key), ["N", "D", "C", "L", "run_id", "step", "group", "seed"])
             )
         if canon in out:
             raise DataError(f"the column mapping gives {canon} twice; give each key once")
         if not isinstance(value, str) or not value.strip():
-            raise DataError(f"the column mapping for {canon} must be a column name, got {value!r}")
+            raise DataError(
+                f"the column mapping for {canon} must be a column name, got {_quote(value)}"
+            )
         twin = next((k for k, v in out.items() if v == value.strip()), None)
         if twin is not None:
             raise DataError(
-                f"the column mapping gives the column '{value.strip()}' to both {twin} and "
+                f"the column mapping gives the column {_quote(value.strip())} to both {twin} and "
                 f"{canon}; each column can hold one quantity"
             )
         out[canon] = value.strip()
@@ -240,6 +291,13 @@ def _read_column_config(path: Path) -> dict[str, str]:
             f"column-mapping file {path} must hold a mapping like N: Model Size (optionally "
             "under a 'columns' key)"
         )
+    for key, value in data.items():  # refuse containers before anything expands them
+        if isinstance(value, (list, tuple, dict, set)):
+            raise DataError(
+                f"column-mapping file {path} maps {_quote(str(key), 40)} to "
+                f"{_quote(value)}; "
+                "each key must map to one column name, e.g. N: Model Size"
+            )
     return data
 
 
@@ -325,7 +383,7 @@ def _numeric(
     problems: list[tuple[int, str]] = []
     allow_units = canon in ("N", "D", "C")
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_complex_dtype(series.dtype):
-        problems = [(i, f"{v!r} is not a real number") for i, v in enumerate(series.tolist())]
+        problems = [(i, f"{_quote(v)} is not a real number") for i, v in enumerate(series.tolist())]
     elif pd.api.types.is_numeric_dtype(series.dtype):
         out = series.to_numpy(dtype=float, na_value=np.nan)
     else:
@@ -333,14 +391,14 @@ def _numeric(
             if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
                 continue
             if isinstance(v, (bool, complex, np.complexfloating)):
-                problems.append((i, f"{v!r} is not a real number"))
+                problems.append((i, f"{_quote(v)} is not a real number"))
                 continue
             if isinstance(v, (int, float, np.integer, np.floating)):
                 out[i] = float(v)
                 continue
             text = str(v).strip()
             if text.lower() in ("na", "n/a", "null", "none", "nan", "-nan"):
-                problems.append((i, f"the value is missing ({text!r})"))
+                problems.append((i, f"the value is missing ({_quote(text)})"))
                 continue
             try:
                 out[i] = float(text)
@@ -355,7 +413,7 @@ def _numeric(
                     continue
                 except (QuantityError, ImportError):
                     pass
-            problems.append((i, f"{text!r} is not a number"))
+            problems.append((i, f"{_quote(text)} is not a number"))
     flagged = {p[0] for p in problems}
     empty = "the cell is empty" if row_kind in ("csv", "jsonl", "json") else "the value is NaN"
     for i in np.flatnonzero(~np.isfinite(out) | (out <= 0)):
@@ -369,6 +427,17 @@ def _numeric(
             problems.append((int(i), f"the value is {'' if v > 0 else '-'}infinite"))
         else:
             problems.append((int(i), f"{v:g} is not greater than 0"))
+    low, high = VALUE_RANGES[canon]
+    outside = np.isfinite(out) & (out > 0) & ((out < low) | (out > high))
+    if not problems and outside.any():
+        bad = np.flatnonzero(outside)
+        i = int(bad[0])
+        more = f" ({len(bad) - 1} more such cells in this column)" if len(bad) > 1 else ""
+        raise DataError(
+            f"{name}, {_where(row_kind, rows[i])}, column '{col}': {out[i]:g} is outside the "
+            f"usable range of {canon} ({DESCRIPTION[canon]}), {_range_text(low, high)}, that the "
+            f"arithmetic of the fits handles{more}"
+        )
     if problems:
         problems.sort()
         i, what = problems[0]
@@ -390,8 +459,8 @@ def _optional(
     if bad.any() or (opt == "step" and (parsed < 0).any()):
         i = int(np.flatnonzero(bad | (parsed < 0).to_numpy() if opt == "step" else bad)[0])
         raise DataError(
-            f"{name}, {_where(row_kind, rows[i])}, column '{col}': {series.iloc[i]!r} is not a "
-            f"valid {opt}; every {opt} must be a "
+            f"{name}, {_where(row_kind, rows[i])}, column '{col}': {_quote(series.iloc[i])} "
+            f"is not a valid {opt}; every {opt} must be a "
             + ("whole number >= 0" if opt == "step" else "number")
         )
     values = parsed.to_numpy(dtype=float)

@@ -45,6 +45,18 @@ UNITS: dict[str, float] = {
 
 _EXAMPLES = "such as '70B', '1.4T' or '3.8e25'"
 
+#: The usable range of every quantity, both ends included: the largest training runs are
+#: about 1e27 FLOPs, and within these bounds products such as C = 6·N·D, a time x a price or
+#: a count x a peak FLOP/s stay finite in float64 (about 1e-308 to 1e308).
+QUANTITY_RANGE: tuple[float, float] = (1e-30, 1e65)
+
+#: Longest text read as one quantity ("3640 petaflop/s-days" is 20 characters); longer text
+#: is refused before any conversion, so "2x10^<5,000 digits>" costs nothing.
+MAX_QUANTITY_TEXT = 100
+
+#: Longest text quoted in an error sentence.
+MAX_QUOTE = 200
+
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?"
 # "2.5", "70B", "3.8e25", "1.4 T", "2x10^22", "2*10**22", "10^24"
 _PATTERN = re.compile(
@@ -64,8 +76,27 @@ def _error(what: str, message: str) -> QuantityError:
     return QuantityError(message, argument=argument)
 
 
+def quote(value: Any, limit: int = MAX_QUOTE) -> str:
+    """``repr(value)`` cut to ``limit`` characters (an error sentence never quotes megabytes)."""
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _fail(what: str, text: Any, why: str) -> QuantityError:
-    return _error(what, f"{what} {why}, got {text!r}; expected a positive quantity {_EXAMPLES}.")
+    return _error(
+        what, f"{what} {why}, got {quote(text)}; expected a positive quantity {_EXAMPLES}."
+    )
+
+
+def _out_of_range(what: str, text: Any) -> QuantityError:
+    low, high = QUANTITY_RANGE
+    return _error(
+        what,
+        f"{what} must be from {low:g} to {high:g} (the range whose arithmetic stays finite), "
+        f"got {quote(text)}.",
+    )
 
 
 def parse_quantity(text: str | float | int, what: str = "value") -> float:
@@ -86,6 +117,12 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
     if not isinstance(text, str):
         raise _fail(what, text, f"has type {type(text).__name__}")
     raw = text
+    if len(text) > MAX_QUANTITY_TEXT:
+        raise _error(
+            what,
+            f"{what} is {len(text):,} characters long, got {quote(text, 40)}; a quantity is at "
+            f"most {MAX_QUANTITY_TEXT} characters, {_EXAMPLES}.",
+        )
     s = text.strip().replace("_", "")
     if "," in s:
         # Only thousands separators ("1,000,000"); "1,5" is a decimal comma we will not guess at.
@@ -93,7 +130,7 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
         if grouped is None or "," in s[grouped.end() :]:
             raise _error(
                 what,
-                f"{what} has a misplaced comma in {raw!r}; commas may only separate thousands "
+                f"{what} has a misplaced comma in {quote(raw)}; commas may only separate thousands "
                 "('1,000,000') and the decimal mark is a point ('1.5').",
             )
         s = s.replace(",", "")
@@ -109,18 +146,22 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
         units = "FLOPs, PF-days, tokens, params"
         raise _error(
             what,
-            f"{what} has an unknown suffix or unit in {raw!r}; valid suffixes are k, M, B, T, P "
-            f"and valid units are {units} (e.g. '70B', '3640 PF-days').",
+            f"{what} has an unknown suffix or unit in {quote(raw)}; valid suffixes are k, M, B, "
+            f"T, P and valid units are {units} (e.g. '70B', '3640 PF-days').",
         )
     value = float(m.group("num")) if m.group("num") is not None else 1.0
     if m.group("exp") is not None:
-        try:
-            value *= 10.0 ** int(m.group("exp"))
-        except OverflowError:
-            raise _fail(what, raw, "must be a finite number") from None
+        exp = int(m.group("exp"))  # at most MAX_QUANTITY_TEXT digits
+        if abs(exp) > 300:  # far outside QUANTITY_RANGE, and 10.0**400 overflows
+            if value <= 0:
+                raise _fail(what, raw, "must be positive")
+            raise _out_of_range(what, raw)
+        value *= 10.0**exp
     if m.group("suffix"):
         value *= SUFFIXES[m.group("suffix").lower()]
     value *= UNITS[unit]
+    if value == 0 and re.search(r"[1-9]", (m.group("num") or "1").split("e")[0].split("E")[0]):
+        raise _out_of_range(what, raw)  # "1e-400": a positive number too small for a float
     return _check(value, what, raw)
 
 
@@ -137,6 +178,8 @@ def _check(value: float, what: str, raw: Any) -> float:
         raise _fail(what, raw, "must be a finite number")
     if value <= 0:
         raise _fail(what, raw, "must be positive")
+    if not QUANTITY_RANGE[0] <= value <= QUANTITY_RANGE[1]:
+        raise _out_of_range(what, raw)
     return value
 
 
@@ -158,10 +201,21 @@ def parse_quantities(text: str, what: str) -> list[float]:
     if any(not t for t in items):
         raise _error(
             what,
-            f"{what} has an empty item in {text!r}; expected a comma-separated list of "
+            f"{what} has an empty item in {quote(text)}; expected a comma-separated list of "
             "positive quantities such as '1e22,1e24' (no thousands separators inside a list).",
         )
-    return [parse_quantity(t, f"{what} item {t!r}" if len(items) > 1 else what) for t in items]
+    for before, after in zip(items[:-1], items[1:], strict=True):
+        # "1,5e24": a decimal comma, not the budgets 1 and 5e24
+        if re.fullmatch(r"[+-]?\d{1,3}", before) and re.match(r"\d+e", after, re.IGNORECASE):
+            raise _error(
+                what,
+                f"{what} has {before + ',' + after!r}, which looks like a decimal comma; use "
+                f"'.' for decimals ('{before}.{after}') and separate values with commas "
+                "('1e22,5e24').",
+            )
+    return [
+        parse_quantity(t, f"{what} item {quote(t, 40)}" if len(items) > 1 else what) for t in items
+    ]
 
 
 def parse_count(text: str | float | int, what: str = "value") -> int:

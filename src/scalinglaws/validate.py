@@ -80,10 +80,19 @@ def real_number(
     return x
 
 
+#: Most bootstrap replicates an estimator draws: each replicate holds a resampling of every
+#: run, so 1e9 replicates of 30 runs would allocate hundreds of GiB before any fit starts.
+MAX_BOOTSTRAP = 100_000
+
+#: Largest seed: NumPy's legacy seeds are 32-bit, and a larger one gains nothing.
+MAX_SEED = 2**32 - 1
+
+
 def check_common(n_bootstrap: Any, seed: Any, level: Any) -> tuple[int, int, float]:
     """Validate the options every estimator shares; returns them normalised.
 
-    ``n_bootstrap`` is 0 (no bootstrap) or >= 2, ``seed`` an integer >= 0, ``level`` in (0, 1).
+    ``n_bootstrap`` is 0 (no bootstrap) or from 2 to :data:`MAX_BOOTSTRAP`, ``seed`` an
+    integer from 0 to :data:`MAX_SEED`, ``level`` in (0, 1).
     """
     n = whole_number(n_bootstrap, "n_bootstrap", 0, hint="0 for no bootstrap, else at least 2")
     if n == 1:
@@ -91,9 +100,15 @@ def check_common(n_bootstrap: Any, seed: Any, level: Any) -> tuple[int, int, flo
             f"n_bootstrap must be 0 (no bootstrap) or at least 2 replicates, got {n_bootstrap}",
             argument="n_bootstrap",
         )
-    s = whole_number(seed, "seed", 0, hint="e.g. 0")
+    if n is not None and n > MAX_BOOTSTRAP:
+        raise QuantityError(
+            f"n_bootstrap must be at most {MAX_BOOTSTRAP:,} replicates (each holds a resampling "
+            f"of every run; a few hundred to a few thousand give stable intervals), got {n}",
+            argument="n_bootstrap",
+        )
+    s = whole_number(seed, "seed", 0, MAX_SEED, hint="e.g. 0")
     lev = real_number(level, "level", 0, 1, low_open=True, high_open=True, hint="e.g. 0.95")
     return int(n), int(s), float(lev)
 
 
-__all__ = ["check_common", "real_number", "whole_number"]
+__all__ = ["MAX_BOOTSTRAP", "MAX_SEED", "check_common", "real_number", "whole_number"]

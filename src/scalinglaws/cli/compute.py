@@ -7,6 +7,7 @@ print a table or ``--json``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import click
@@ -135,6 +136,11 @@ def _flops_from_architecture(
     p = arch.params()
     per_conv = all_conventions(arch)
     six_n = per_conv["6N"]
+    if D is not None and not all(math.isfinite(v * D) for v in per_conv.values()):
+        raise QuantityError(
+            f"the training FLOPs of this architecture for --tokens {tokens} are beyond the "
+            "range of floating-point numbers; give sizes and tokens of realistic magnitude."
+        )
     table = [
         {
             "convention": c,

@@ -135,10 +135,19 @@ def parse_level(text: str, flag: str = "--level") -> float:
 
 
 def parse_flops_per_token(text: str) -> float:
-    """k of C = k·N·D: a positive quantity."""
+    """k of C = k·N·D: a positive quantity in the usable range
+    (:data:`scalinglaws.runs_columns.FLOPS_PER_TOKEN_RANGE`)."""
+    from scalinglaws.runs_columns import FLOPS_PER_TOKEN_RANGE
     from scalinglaws.units import parse_quantity
 
-    return parse_quantity(text, what="--flops-per-token")
+    k = parse_quantity(text, what="--flops-per-token")
+    low, high = FLOPS_PER_TOKEN_RANGE
+    if not low <= k <= high:
+        raise DataError(
+            f"--flops-per-token must be from {low:g} to {high:g} (k of C = k·N·D is 6 by "
+            f"Kaplan et al. 2020; beyond this range C overflows), got {text!r}"
+        )
+    return k
 
 
 def parse_bin_tolerance(text: str | None) -> float | None:
