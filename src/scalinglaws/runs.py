@@ -341,6 +341,30 @@ def require_identifiable(
 
 
 # ============================================================================ validation
+def _check_one_size_per_run(df: pd.DataFrame, name: str, row_kind: str, derived: bool) -> None:
+    """Every row of a run has the run's parameter count: one run id given to rows of
+    different N (two runs merged under one id) is refused, naming the run and two rows.  N
+    read from a column must agree to 1e-6 (relative); N derived as C/(k·D), from rounded C
+    and D, to 1%."""
+    tol = 1e-2 if derived else 1e-6
+    n = df["N"].to_numpy(dtype=float)
+    groups = df.groupby("run_id", sort=False)["N"]
+    low, high = groups.transform("min").to_numpy(), groups.transform("max").to_numpy()
+    bad = np.flatnonzero(high > low * (1 + tol))
+    if not bad.size:
+        return
+    run = df["run_id"].iloc[bad[0]]
+    mine = np.flatnonzero(df["run_id"].to_numpy() == run)
+    a, b = int(mine[np.argmin(n[mine])]), int(mine[np.argmax(n[mine])])
+    a, b = min(a, b), max(a, b)
+    raise DataError(
+        f"run '{run}' of {name} has {np.unique(n[mine]).size} different N values, "
+        f"{_where(row_kind, df['row'].iloc[a])} (N={n[a]:.6g}) and "
+        f"{_where(row_kind, df['row'].iloc[b])} (N={n[b]:.6g}) among them; every row of a run "
+        "must have the same parameter count, so give each run its own id"
+    )
+
+
 def _validate(
     table: pd.DataFrame,
     name: str,
@@ -400,6 +424,8 @@ def _validate(
         df["run_id"] = [str(r) for r in rows]
         run_note = None
     _check_duplicates(df, mapping, name, row_kind)
+    if "run_id" in mapping:
+        _check_one_size_per_run(df, name, row_kind, derived="N" in derived)
     df["is_final"] = _final_flags(df)
     column_map = {c: str(mapping[c]) for c in (*CANONICAL, *OPTIONAL) if c in mapping}
     if run_note:

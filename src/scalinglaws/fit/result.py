@@ -389,13 +389,25 @@ class Fit:
             key = "derived"
             derived = {k: _num(v) for k, v in _mapping(d.get("derived", {})).items()}
             key = "diagnostics"
-            diagnostics = [Diagnostic.saved(**_mapping(x)) for x in d.get("diagnostics", []) or []]
+            diagnostics = [_diagnostic(x) for x in _list(d.get("diagnostics", []) or [])]
             key = "method"
             method, data, extra = (
                 _mapping(d.get("method", {})),
                 _mapping(d.get("data", {})),
                 dict(_mapping(d.get("extra", {}))),
             )
+            key = "extra.data_range"
+            if extra.get("data_range") is not None:
+                extra["data_range"] = _data_range(extra["data_range"])
+            key = "extra.extrapolation"
+            if extra.get("extrapolation") is not None:
+                extra["extrapolation"] = _extrapolation(extra["extrapolation"])
+            key = "approach"
+            if not isinstance(d["approach"], str):
+                raise TypeError(f"expected a string such as '3', got {d['approach']!r}")
+            key = "converged"
+            if not isinstance(d.get("converged", True), bool):
+                raise TypeError(f"expected true or false, got {d['converged']!r}")
             key = "replicates"
             legacy = extra.pop("bootstrap_params", None)  # files written before replicates
             replicates = None
@@ -460,8 +472,10 @@ class Fit:
                 ) from None
             except OSError as exc:
                 raise DataError(f"{name} cannot be read ({exc.strerror})") from None
+        from scalinglaws.runs_read import loads_json
+
         try:
-            d = json.loads(text)
+            d = loads_json(text, name)
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}); give a fit written "
@@ -479,6 +493,46 @@ def _mapping(v: Any) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise TypeError(f"expected an object, got {type(v).__name__}")
     return v
+
+
+def _diagnostic(x: Any) -> Diagnostic:
+    """A saved diagnostic: code, severity and message strings, data an object."""
+    x = _mapping(x)
+    unknown = sorted(set(x) - {"code", "severity", "message", "data"})
+    if unknown:
+        raise TypeError(f"a diagnostic has unknown keys {unknown}")
+    for name in ("code", "severity", "message"):
+        if not isinstance(x.get(name), str):
+            raise TypeError(f"a diagnostic's {name!r} must be a string, got {x.get(name)!r}")
+    data = x.get("data")
+    return Diagnostic.saved(
+        x["code"], x["severity"], x["message"], None if data is None else _mapping(data)
+    )
+
+
+def _pair(v: Any) -> list[float]:
+    """A [low, high] pair of finite numbers, low <= high."""
+    v = _list(v)
+    if len(v) != 2:
+        raise ValueError(f"expected [low, high], got {len(v)} values")
+    lo, hi = _num(v[0]), _num(v[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        raise ValueError(f"expected [low, high] with finite low <= high, got {v!r}")
+    return [lo, hi]
+
+
+def _data_range(v: Any) -> dict[str, list[float]]:
+    """``extra["data_range"]``: each of N, D, C, L (those present) a [min, max] pair."""
+    return {str(k): _pair(r) for k, r in _mapping(v).items()}
+
+
+def _extrapolation(v: Any) -> dict[str, Any]:
+    """``extra["extrapolation"]``: the range of C a power law was fitted over, in words."""
+    v = _mapping(v)
+    for name in ("what", "consequence"):
+        if not isinstance(v.get(name), str):
+            raise TypeError(f"its {name!r} must be a string, got {v.get(name)!r}")
+    return {**v, "range": [_num(x) for x in _list(v.get("range"))]}
 
 
 def _list(v: Any) -> list[Any]:

@@ -107,12 +107,19 @@ def render_html(numbers: dict[str, Any], pngs: dict[str, bytes]) -> str:
         _presets_html(numbers),
         _method_html(numbers),
         "</main>",
-        '<script type="application/json" id="report-data">'
-        + json.dumps(numbers).replace("</", "<\\/")
-        + "</script>",
+        '<script type="application/json" id="report-data">' + _island(numbers) + "</script>",
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _island(numbers: dict[str, Any]) -> str:
+    """``numbers`` as JSON to embed in a ``<script>`` element: every ``<``, ``>`` and ``&`` (in
+    JSON they occur only inside strings) written as a \\u escape, so that no text of the data
+    (a run id such as ``<!--<script>``, a ``</script>``) can end the element early or make the
+    HTML parser read past its end; ``JSON.parse`` gives back the same values."""
+    text = json.dumps(numbers)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _section(sid: str, body: str) -> str:

@@ -279,6 +279,13 @@ class Plan:
             )
         if not isinstance(self.name, str) or not self.name.strip():
             raise PlanError(f"{self.source}, [sweep] name must be a non-empty string.")
+        control = next((c for c in self.name if _is_control(c)), None)
+        if control is not None:
+            raise PlanError(
+                f"{self.source}, [sweep] name {self.name!r} holds the control character "
+                f"{control!r}; a name is one line of printable text (it heads the plan file "
+                "and names its folder)."
+            )
         self._check_kind()
         self._check_corpus()
         if isinstance(self.center, str):
@@ -796,6 +803,14 @@ def write_plan(plan: Plan, path: str | Path) -> Path:
 
 
 # ============================================================================ helpers
+def _is_control(ch: str) -> bool:
+    """A character that breaks a line or is invisible control: tab, newline, NUL, DEL, C1
+    controls, and the Unicode line and paragraph separators."""
+    import unicodedata
+
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
