@@ -53,8 +53,9 @@ class PlanError(ScalingLawsError, ValueError):
 
 class OutputError(ScalingLawsError, OSError):
     """A result cannot be written: the folder does not exist and cannot be made, is
-    read-only, or the target is a folder.  Also an :class:`OSError`, so code that tolerates
-    failed writes (e.g. a sweep's heartbeat) keeps doing so."""
+    read-only, or the target is a folder or not a regular file (a device, a named pipe).
+    Also an :class:`OSError`, so code that tolerates failed writes (e.g. a sweep's heartbeat)
+    keeps doing so."""
 
     def __str__(self) -> str:  # OSError would format (errno, strerror); keep the sentence.
         return str(self.args[0]) if self.args else ""
@@ -78,7 +79,9 @@ def output_error(path: object, exc: OSError, what: str = "") -> OutputError:
 def check_writable(path: object, what: str = "", folder: bool = False) -> None:
     """Raise :class:`OutputError` now, before any long computation, when ``path`` could not be
     written later: it is an existing folder (for a file) or file (for a ``folder``), or its
-    nearest existing parent is not a folder this process may write to.  Creates nothing."""
+    nearest existing parent is not a folder this process may write to, or (for a file) it is a
+    device, named pipe or socket (:func:`check_regular`).  A symbolic link is checked as the
+    file it points to, which is what a write replaces.  Creates nothing."""
     import os
     from pathlib import Path
 
@@ -88,6 +91,10 @@ def check_writable(path: object, what: str = "", folder: bool = False) -> None:
         raise OutputError(f"{where} is a file, not a folder; give a folder name")
     if not folder and target.is_dir():
         raise OutputError(f"{where} is a folder; give a file name inside it")
+    if not folder:
+        check_regular(target, what)
+        if target.is_symlink():  # the link is kept and its target written (see files.py)
+            target = Path(os.path.realpath(target))
     if folder and target.is_dir():
         parent = target
     else:
@@ -100,6 +107,40 @@ def check_writable(path: object, what: str = "", folder: bool = False) -> None:
         raise OutputError(
             f"cannot write {where} (the folder {parent} is read-only); give a path in a folder "
             "you can write to"
+        )
+
+
+def _node_kind(mode: int) -> str:
+    """What a file system node that is not a regular file or a folder is, in words."""
+    import stat
+
+    kinds = (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
+
+
+def check_regular(path: object, what: str = "") -> None:
+    """Raise :class:`OutputError` when ``path`` (a symbolic link followed to its target) exists
+    and is neither a regular file nor a folder: a device, a named pipe or a socket is never
+    replaced by a result (``--json /dev/null`` run as root would replace ``/dev/null``)."""
+    import os
+    import stat
+
+    where = f"{what} {path}" if what else str(path)
+    try:
+        mode = os.stat(str(path)).st_mode
+    except FileNotFoundError:
+        return  # a new file (or a link to one): written as a regular file
+    except OSError as exc:  # e.g. a loop of symbolic links
+        raise output_error(path, exc, what) from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise OutputError(
+            f"cannot write {where} (it is {_node_kind(mode)}, not a regular file); give the "
+            "path of a regular file or of a new one"
         )
 
 

@@ -15,22 +15,29 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scalinglaws.errors import output_error
+from scalinglaws.errors import check_regular, output_error
 
 
 def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None:
     """Write ``text`` to ``path`` atomically: a temporary file in the same folder, flushed and
     (when ``durable``) fsync'ed, then ``os.replace``-d over ``path`` and the folder fsync'ed.
     The file is readable by all (0644, not mkstemp's 0600); a path that cannot be written
-    raises :class:`~scalinglaws.errors.OutputError`."""
+    raises :class:`~scalinglaws.errors.OutputError`.
+
+    Only a regular file (or a new path) is replaced: a device, named pipe or socket raises
+    :class:`~scalinglaws.errors.OutputError` and is left as it is.  A symbolic link is kept
+    and the file it points to is written (replaced atomically in its own folder), as
+    ``open(path, "w")`` would."""
     path = Path(path)
     if path.is_dir():
         raise output_error(path, IsADirectoryError(21, "it is a folder"))
+    check_regular(path)
+    shown, path = path, _link_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise output_error(path, exc) from None
+        raise output_error(shown, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; results are for sharing
@@ -43,10 +50,18 @@ def atomic_write_text(path: str | Path, text: str, durable: bool = True) -> None
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise output_error(path, exc) from None
+            raise output_error(shown, exc) from None
         raise
     if durable:
         _fsync_dir(path.parent)
+
+
+def _link_target(path: Path) -> Path:
+    """``path``, or the file a symbolic link at ``path`` points to (through every link of a
+    chain): what a write to ``path`` replaces, so that the link itself is kept."""
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
 
 
 def atomic_write_json(

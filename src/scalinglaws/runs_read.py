@@ -4,6 +4,9 @@ a raw :class:`pandas.DataFrame`, with the row numbering a person sees
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import io
 import json
 import warnings
 from pathlib import Path
@@ -54,6 +57,11 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
                 f"losses) or {path / 'curves.csv'} (training curves)"
             )
         raise DataError(f"runs file {name} is a directory; give a .csv, .parquet or .jsonl file")
+    if not path.is_file():  # a named pipe, device or socket: reading it may wait forever
+        raise DataError(
+            f"runs file {name} is {_node_kind(path)}, not a regular file; save the runs to a "
+            ".csv, .parquet or .jsonl file and give that"
+        )
     lower = path.name.lower()
     suffix = next((s for s in SUFFIXES if lower.endswith(s)), None)
     if suffix is None:
@@ -70,21 +78,104 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
             raise DataError(
                 f"reading {name} needs pyarrow; install it with pip install 'scalinglaws[parquet]'"
             ) from None
+        _check_parquet_columns(path, name)
         try:
             table = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several unrelated types
-            raise DataError(f"runs file {name} is not a readable Parquet file ({exc})") from None
+            raise DataError(
+                f"runs file {name} is not a readable Parquet file ({_first_line(exc)})"
+            ) from None
         return table.reset_index(drop=True), name, "table", np.arange(1, len(table) + 1)
     return _read_json(path, name, suffix)
 
 
+def _node_kind(path: Path) -> str:
+    """What ``path``, which exists and is neither a folder nor a regular file, is, in words."""
+    import stat
+
+    mode = path.stat().st_mode
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "a special file")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (pyarrow's run to many lines), without its period."""
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
+def _check_parquet_columns(path: Path, name: str) -> None:
+    """A column name repeated in a Parquet file's schema is an error, as in a CSV header
+    (pyarrow would otherwise fail with a many-line message of its internals)."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = [str(c) for c in pq.read_schema(path).names]
+    except Exception:  # not Parquet: pd.read_parquet says so below
+        return
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise DataError(
+            f"runs file {name} has more than one column named {twice[0]!r}; give every column "
+            "a distinct name"
+        )
+
+
+#: A .csv.gz runs file may decompress to at most this many bytes, and to more than
+#: ``_GZIP_FLOOR`` only if within ``_GZIP_RATIO`` times its size on disk: a runs table
+#: compresses a few times, a gzip bomb a thousand times.
+_GZIP_MAX = 2**30
+_GZIP_FLOOR = 64 * 2**20
+_GZIP_RATIO = 200
+
+
+class _GzipTooLarge(Exception):
+    """Raised inside pandas' read when a .csv.gz decompresses past its cap."""
+
+
+class _CappedGzip(io.RawIOBase):
+    """The decompressed bytes of a gzip file, raising :class:`_GzipTooLarge` past ``cap``."""
+
+    def __init__(self, path: Path, cap: int) -> None:
+        self._gz = gzip.open(path, "rb")
+        self._cap = cap
+        self._total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._gz.readinto(buffer)
+        self._total += n
+        if self._total > self._cap:
+            raise _GzipTooLarge
+        return n
+
+    def close(self) -> None:
+        self._gz.close()
+        super().close()
+
+
+def _gzip_cap(path: Path) -> int:
+    return min(_GZIP_MAX, max(_GZIP_FLOOR, _GZIP_RATIO * path.stat().st_size))
+
+
 def _read_csv(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     sep = "\t" if suffix == ".tsv" else ","
+    cap = _gzip_cap(path) if suffix == ".csv.gz" else 0
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
             warnings.simplefilter("error", pd.errors.ParserWarning)
+            source: Any = path
+            if cap:
+                source = stack.enter_context(io.BufferedReader(_CappedGzip(path, cap)))
             table = pd.read_csv(
-                path,
+                source,
                 sep=sep,
                 index_col=False,  # never take a column as the index when rows are too long
                 encoding="utf-8-sig",  # a byte-order mark (Excel's "CSV UTF-8") is not a name
@@ -92,6 +183,11 @@ def _read_csv(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, st
                 keep_default_na=False,  # so a literal "nan" or "NA" is reported as written
                 na_values=[""],
             )
+    except _GzipTooLarge:
+        raise DataError(
+            f"runs file {name} decompresses to more than {cap // 2**20} MiB, too much for a "
+            "runs table (a gzip bomb?); if it truly is one, decompress it and give the .csv"
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"runs file {name} is empty; it needs a header and rows") from None
     except pd.errors.ParserWarning:
@@ -127,7 +223,6 @@ def _read_csv(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, st
 def _check_header(path: Path, name: str, suffix: str, sep: str, header: list[str]) -> None:
     """pandas renames a repeated column name ("N", "N.1"); a repeat in the file is an error."""
     import csv
-    import gzip
 
     opener = gzip.open if suffix == ".csv.gz" else open
     try:
@@ -153,7 +248,7 @@ def _read_json(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, s
         raise DataError(f"runs file {name} cannot be read ({exc.strerror})") from None
     if text.lstrip().startswith("{"):
         try:
-            whole = json.loads(text)
+            whole = loads_json(text, f"runs file {name}")
         except json.JSONDecodeError:
             whole = None  # JSON Lines: one object per line, read below
         if isinstance(whole, dict):
@@ -172,7 +267,7 @@ def _read_json(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, s
                 )
     if suffix == ".json" and text.lstrip().startswith("["):
         try:
-            records = json.loads(text)
+            records = loads_json(text, f"runs file {name}")
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"runs file {name} is not valid JSON ({exc.msg} at line {exc.lineno})"
@@ -191,7 +286,7 @@ def _read_json(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, s
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
+            rec = loads_json(line, f"runs file {name}", lineno)
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"runs file {name}, line {lineno}: not valid JSON ({exc.msg})"
@@ -206,3 +301,70 @@ def _read_json(path: Path, name: str, suffix: str) -> tuple[pd.DataFrame, str, s
     if not records:
         raise DataError(f"runs file {name} holds no records")
     return pd.DataFrame.from_records(records), name, "jsonl", np.asarray(lines)
+
+
+class _IntTooLarge(Exception):
+    """An integer literal no float holds (``args[0]`` is its text)."""
+
+
+def _parse_int(text: str) -> int:
+    # Beyond 309 digits no integer fits a float (and past 4,300 digits int() itself refuses).
+    if len(text.lstrip("-")) > 309:
+        raise _IntTooLarge(text)
+    value = int(text)
+    try:
+        float(value)
+    except OverflowError:
+        raise _IntTooLarge(text) from None
+    return value
+
+
+def loads_json(text: str, where: str, first_line: int = 1) -> Any:
+    """``json.loads(text)``, but an integer too large for a float or arrays and objects nested
+    deeper than Python's JSON reader can follow raise :class:`DataError`: one sentence starting
+    with ``where`` ("runs file X") and naming the line (``text`` begins on ``first_line``) and
+    column.  A :class:`json.JSONDecodeError` is raised as is."""
+    import re
+
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except _IntTooLarge as exc:
+        literal = exc.args[0]
+        found = re.search(r"(?<![\w.+-])" + re.escape(literal) + r"(?![\w.])", text)
+        pos = found.start() if found else 0
+        digits = len(literal.lstrip("-"))
+        shown = literal if digits <= 12 else f"{literal[:6]}…{literal[-3:]}"
+        problem = (
+            f"the integer {shown} ({digits} digits) is too large for a number (at most about "
+            "1.8e308)"
+        )
+    except RecursionError:
+        pos, depth = _deepest(text)
+        problem = f"arrays or objects are nested {depth} deep, deeper than the JSON reader follows"
+    line = first_line + text.count("\n", 0, pos)
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    raise DataError(f"{where}, line {line}, column {column}: {problem}") from None
+
+
+def _deepest(text: str) -> tuple[int, int]:
+    """(position of the bracket that first reaches the deepest nesting, that depth), outside
+    strings."""
+    depth = best = where = 0
+    in_string = escaped = False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, where = depth, i
+        elif ch in "]}":
+            depth -= 1
+    return where, best

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scalinglaws.errors import DataError, output_error
+from scalinglaws.errors import DataError, OutputError, check_regular, output_error
 from scalinglaws.files import atomic_write_text, jsonable
 from scalinglaws.report.analysis import Analysis
 from scalinglaws.report.figures import draw_figures
@@ -104,6 +104,7 @@ def write_report(source: Any, settings: ReportSettings, t0: float | None = None)
     if settings.out_dir is None:
         raise DataError("a report needs out_dir, the folder to write it to")
     out = settings.out_dir
+    _check_not_foreign(out)  # now, not after the fits
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         analysis = Analysis(source, settings)
@@ -136,6 +137,40 @@ def write_report(source: Any, settings: ReportSettings, t0: float | None = None)
         seconds=time.perf_counter() - t0,
         warnings=warning_texts,
     )
+
+
+#: The files of a report folder that a re-run replaces, and the text each holds when this
+#: package wrote it (the schema of report.json, embedded in report.html; that of a fit).
+_OWN_FILES = {
+    "report.html": b'"schema": "scalinglaws.report/',
+    "report.json": b'"schema": "scalinglaws.report/',
+    "fit_approach1.json": b'"schema": "scalinglaws.fit/',
+    "fit_approach2.json": b'"schema": "scalinglaws.fit/',
+    "fit_approach3.json": b'"schema": "scalinglaws.fit/',
+}
+_MAX_OWN_BYTES = 512 * 2**20  # a report of ours is a few MB; a larger file is not one
+
+
+def _check_not_foreign(out: Path) -> None:
+    """Raise :class:`OutputError` when the report folder ``out`` holds a report.html,
+    report.json or fit_approach*.json that this package did not write (it lacks our schema),
+    so a report is never written over someone's page; a folder of an earlier report of ours
+    is re-used.  A device or pipe under one of those names is refused too."""
+    for name, marker in _OWN_FILES.items():
+        path = out / name
+        if not path.exists() and not path.is_symlink():
+            continue
+        check_regular(path, "the report file")
+        if path.is_file() and path.stat().st_size <= _MAX_OWN_BYTES:
+            try:
+                if marker in path.read_bytes():
+                    continue
+            except OSError as exc:
+                raise output_error(path, exc, "the report file") from None
+        raise OutputError(
+            f"the report folder {out} already holds a {name} that scalinglaws did not write; "
+            "give a new or empty folder (or move that file away) so that it is not overwritten"
+        )
 
 
 def _warning_texts(caught: Sequence[warnings.WarningMessage]) -> list[str]:

@@ -228,7 +228,13 @@ def source_kind(source: Any) -> str:
             "a saved fit (.json) or a sweep folder holding runs.csv"
         )
     if path.suffix.lower() == ".json":
-        head = path.read_text(errors="replace")[:4096].lstrip()
+        if not path.is_file():  # a pipe or device: reading it could wait forever
+            raise DataError(
+                f"report source {path} is not a regular file; give a runs file, a saved fit "
+                "(.json) or a sweep folder"
+            )
+        with path.open("rb") as fh:  # its first 4 KiB say whether it is a saved fit
+            head = fh.read(4096).decode("utf-8", errors="replace").lstrip()
         if head.startswith("{") and '"schema"' in head and "scalinglaws.fit/" in head:
             return "fit"
     return "runs"
