@@ -17,27 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scalinglaws import ChinchillaLaw, Fit
+from scalinglaws import Fit
 from scalinglaws.cli import main
 from scalinglaws.errors import DataError, OutputError, check_writable
 from scalinglaws.files import atomic_write_text
+from test_bad_input import HOFFMANN, one_error, run
 
-HOFFMANN = ChinchillaLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(argv: list, capsys) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error(code: int, err: str) -> str:
-    """The single 'error: ...' line of an exit-2 failure (no traceback, nothing else)."""
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
 
 
 @pytest.fixture
