@@ -16,21 +16,36 @@ of its workers, is that size's own).  Prints seconds, peak RSS and the time rati
 Approach 3 / Approach 2 per size, then checks on a mid-size table (10k rows) that the
 subsampled search reaches the objective of the search over every row within 1e-6 relative.
 Target: 1,000,000 rows with Approach 3 in <= 60 s on 2 cores.  No time is asserted.
-Usage: ``python benchmarks/large_tables.py [--sizes 1000,10000,100000,1000000]``.
+
+Then the commands a user runs on such a table, each in a fresh process on a CSV of it, with
+its peak RSS (``os.wait4``): ``fit --approach auto`` (nested backtest, 100 bootstrap
+replicates) and ``report`` (Approaches 3, 2, 1, the backtest, every figure; 200 replicates),
+against the reference ``fit`` (Approach 3, 100 replicates) on the same file; each prints
+the ratio of its time to the reference's.  The bootstrap refits its replicates in blocks of
+at most 2^23 cells, so memory stays bounded.
+
+Usage: ``python benchmarks/large_tables.py [--sizes 1000,10000,100000,1000000]
+[--command-sizes 10000,100000,1000000]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
+COMMAND_SIZES = (10_000, 100_000, 1_000_000)
+CLI = "import sys; from scalinglaws.cli import main; sys.exit(main())"
 CHECK_ROWS = 10_000
 TARGET_ROWS, TARGET_SECONDS = 1_000_000, 60.0
 TRUTH = {"E": 1.69337, "A": 406.401, "B": 410.723, "alpha": 0.33917084, "beta": 0.2849083}
@@ -112,10 +127,49 @@ def agreement(n: int) -> tuple[float, float, float, float]:
     return sub.method["objective value"], full.method["objective value"], t_sub, t_full
 
 
+def run_command(args: list[str]) -> tuple[float, float, int, list[str]]:
+    """(seconds, peak RSS in MB, exit code, progress lines on stderr) of one `scalinglaws`
+    command in a fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    err = proc.stderr.read() if proc.stderr else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - t0
+    lines = [line for line in err.splitlines() if line.startswith(("[", "note:"))]
+    return seconds, usage.ru_maxrss / 1024.0, proc.returncode, lines
+
+
+def commands(sizes: list[int]) -> None:
+    """`fit --approach auto` and `report` against `fit` on CSV tables of each size."""
+    print(f"\n{'rows':>10} {'command':<22} {'s':>8} {'MB':>8} {'/fit':>6}  progress lines")
+    with tempfile.TemporaryDirectory(prefix="sl-large-") as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"runs{n}.csv"
+            random_table(n).to_csv(path, index=False)
+            reference = None
+            for name, args in (
+                ("fit (Approach 3)", ["fit", str(path)]),
+                ("fit --approach auto", ["fit", str(path), "--approach", "auto"]),
+                ("report", ["report", str(path), "-o", str(Path(tmp) / f"report{n}")]),
+            ):
+                seconds, mb, code, lines = run_command(args)
+                reference = reference or seconds
+                status = "" if code == 0 else f"  EXIT {code}"
+                print(f"{n:>10,} {name:<22} {seconds:8.1f} {mb:8.0f} {seconds / reference:6.1f}  "
+                      f"{len(lines)}{status}", flush=True)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--check-rows", type=int, default=CHECK_ROWS)
+    parser.add_argument("--command-sizes", default=",".join(str(s) for s in COMMAND_SIZES))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     from scalinglaws.fit.bootstrap import default_jobs
@@ -146,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         t = a3_times[TARGET_ROWS]
         print(f"target: {TARGET_ROWS:,} rows <= {TARGET_SECONDS:g} s -> {t:.1f} s "
               f"({'met' if t <= TARGET_SECONDS else 'MISSED'})")  # fmt: skip
+    commands([int(s) for s in args.command_sizes.split(",") if s])
     return 0
 
 

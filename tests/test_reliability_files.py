@@ -141,6 +141,62 @@ def test_the_saved_fit_itself_still_loads_and_answers(saved):
     assert back.diagnostics == fit.diagnostics
 
 
+DEMO_SWEEP = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-sweep"
+
+
+@pytest.fixture(scope="module")
+def profile_and_envelope_fits() -> dict[str, str]:
+    """An Approach 2 fit (its extra['profiles']) and an Approach 1 fit (extra['envelope'])
+    of the shipped demo sweep, as saved text."""
+    import warnings
+
+    from scalinglaws.fit.envelope import Approach1
+    from scalinglaws.fit.isoflop import Approach2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the sweep's own FLOPs convention
+        runs = load_runs(DEMO_SWEEP / "runs.csv")
+        curves = load_runs(DEMO_SWEEP / "curves.csv")
+        return {
+            "profiles": Approach2(n_bootstrap=0).fit(runs).to_json(),
+            "envelope": Approach1(n_bootstrap=0).fit(curves).to_json(),
+        }
+
+
+@pytest.mark.parametrize(
+    ("key", "edit"),
+    [
+        ("profiles", lambda v: "oops"),
+        ("profiles", lambda v: ["x"]),
+        ("profiles", lambda v: [{**v[0], "C": "big"}]),
+        ("profiles", lambda v: [{k: x for k, x in v[0].items() if k != "N_opt"}]),
+        ("profiles", lambda v: [{**v[0], "used": "yes"}]),
+        ("profiles", lambda v: [{**v[0], "poly": [1, "x"]}]),
+        ("envelope", lambda v: {**v, "C": v["C"][:-1]}),
+        ("envelope", lambda v: {**v, "used": [1] * len(v["C"])}),
+        ("envelope", lambda v: {**v, "N": None}),
+    ],
+)  # fmt: skip
+def test_hand_edited_profiles_or_envelope_are_a_data_error(
+    tmp_path, profile_and_envelope_fits, key, edit, capsys
+):
+    """The IsoFLOP and frontier figures read these: a wrong type was a traceback in `report`
+    and `plot`; now it is one sentence naming the file and the key."""
+    from scalinglaws.cli import main
+
+    d = json.loads(profile_and_envelope_fits[key])
+    assert Fit.from_json(json.dumps(d)).extra[key]  # the fit as written loads
+    d["extra"][key] = edit(d["extra"][key])
+    path = tmp_path / "fit.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(DataError, match=rf"key 'extra.{key}', is not what Fit.to_json"):
+        Fit.from_json(path)
+    kind = "isoflop" if key == "profiles" else "frontier"
+    code = main(["plot", kind, str(path), "-o", str(tmp_path / "f.png"), "--budgets", "1e15"])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err and f"key 'extra.{key}'" in err
+
+
 def test_predict_command_with_an_edited_fit_is_one_line(tmp_path, saved, capsys):
     from scalinglaws.cli import main
 
@@ -161,6 +217,17 @@ def test_predict_command_with_an_edited_fit_is_one_line(tmp_path, saved, capsys)
 def test_a_plan_name_with_a_control_character_is_refused(name):
     with pytest.raises(PlanError, match=r"\[sweep\] name .* control character"):
         Plan(budgets=(1e13,), name=name)
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc", "a/b", "..", ".", "back\\slash"])
+def test_a_plan_name_that_is_not_one_folder_name_is_refused(name, tmp_path, monkeypatch):
+    """A Plan run without a folder runs in ./<name>: '/etc' or '../x' would lead elsewhere."""
+    with pytest.raises(PlanError, match=r"is not a single folder name"):
+        Plan(budgets=(1e13,), name=name)
+    from scalinglaws.sweep.runner import default_folder
+
+    monkeypatch.chdir(tmp_path)
+    assert default_folder(Plan(budgets=(1e13,), name="ok.name")) == tmp_path / "ok.name"
 
 
 def test_a_plan_file_whose_name_escapes_a_newline_is_refused(tmp_path):

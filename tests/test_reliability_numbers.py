@@ -113,7 +113,24 @@ def test_flops_of_an_architecture_too_large_for_floats_is_refused(capsys):
         "1e65",
     ]
     line = one_error(*run(["flops", *huge, "--vocab", "10", "--context", "1e65"], capsys)[::2])
-    assert "beyond the range of floating-point numbers" in line
+    assert line.startswith("error: --layers must be a whole number up to 1e15")
+
+
+@pytest.mark.parametrize("flag", ["--devices", "--layers"])
+def test_counts_beyond_exact_floats_are_refused(capsys, flag):
+    """A count above 1e15 is not exact in floating point: `budget --devices 1e60` printed a
+    61-digit device count; now it is refused with the usable range."""
+    if flag == "--devices":
+        argv = ["budget", "--compute", "1e24", "--accelerator", "h100", "--devices", "1e60"]
+    else:
+        argv = ["flops", "--layers", "2e15", *ARCH]
+    code, out, err = run(argv, capsys)
+    assert one_error(code, err).startswith(f"error: {flag} must be a whole number up to 1e15")
+    assert out == ""
+    if flag == "--devices":
+        argv[-1] = "1e15"
+        code, out, err = run(argv, capsys)
+        assert code == 0 and "1,000,000,000,000,000" in out
 
 
 def test_plot_frontier_with_an_overflowing_budget_is_refused(runs_csv, tmp_path, capsys):
@@ -128,7 +145,7 @@ def test_plot_frontier_with_an_overflowing_budget_is_refused(runs_csv, tmp_path,
 def test_budget_never_prints_an_infinite_throughput_or_cost(capsys, extra):
     argv = ["budget", "--compute", "1e24", "--accelerator", "h100", *extra]
     if extra[0] == "--mfu":
-        argv += ["--devices", "1e60"]
+        argv += ["--devices", "1e15"]
     code, out, err = run(argv, capsys)
     line = one_error(code, err)
     assert out == "" and "inf" not in line.replace("infinite", "")
@@ -136,7 +153,7 @@ def test_budget_never_prints_an_infinite_throughput_or_cost(capsys, extra):
 
 def test_estimate_budget_refuses_an_infinite_result():
     with pytest.raises(QuantityError, match="device-hours of these inputs overflows"):
-        estimate_budget(1e24, "h100", mfu=1e-300, devices=10**60)
+        estimate_budget(1e24, "h100", mfu=1e-300, devices=10**15)
 
 
 # ============================================================================ 3. decimal comma

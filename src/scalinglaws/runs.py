@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scalinglaws import progress
 from scalinglaws.errors import DataError, FitError
 from scalinglaws.runs_columns import (
     _ROW_WORDS,
@@ -242,7 +243,9 @@ def load_runs(
     else:
         table, name, row_kind, rows = _read(source)
         runs = _validate(table, name, row_kind, rows, _parse_columns(columns), k, tol)
-    return apply_filters(runs, drop_highest, final_only, min_fraction)
+    runs = apply_filters(runs, drop_highest, final_only, min_fraction)
+    progress.sized(len(runs))
+    return runs
 
 
 def apply_filters(

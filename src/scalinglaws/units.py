@@ -218,6 +218,11 @@ def parse_quantities(text: str, what: str) -> list[float]:
     ]
 
 
+#: The largest count :func:`parse_count` takes (layers, heads, devices, ...): 2^53 ~ 9e15 is
+#: where floating point stops holding every whole number.
+MAX_COUNT = 1e15
+
+
 def parse_count(text: str | float | int, what: str = "value") -> int:
     """Parse a positive whole number written as a quantity: ``"32k"`` -> 32000, ``"16,000"``.
 
@@ -226,6 +231,12 @@ def parse_count(text: str | float | int, what: str = "value") -> int:
     value = parse_quantity(text, what)
     if not value.is_integer():
         raise _error(what, f"{what} must be a whole number such as '80' or '32k', got {text!r}.")
+    if value > MAX_COUNT:
+        raise _error(
+            what,
+            f"{what} must be a whole number up to 1e15 (larger counts are not exact "
+            f"in floating point, and no model or cluster comes near), got {text!r}.",
+        )
     return int(value)
 
 

@@ -28,7 +28,7 @@ from scalinglaws.cli.options import (
     seed_option,
     with_options,
 )
-from scalinglaws.cli.output import reported_warnings
+from scalinglaws.cli.output import reported_warnings, shown_progress
 from scalinglaws.errors import (
     DataError,
     ScalingLawsError,
@@ -366,7 +366,7 @@ def _on_runs(
     refusal is the only output."""
     load = {key: options.pop(key) for key in _LOAD_ARGS}
     _check_output(json_path, runs_file)
-    with reported_warnings():
+    with reported_warnings(), shown_progress():
         estimator = _estimator(options, level)
         runs = _load(runs_file, **load, to_stderr=json_path == "-")
         return runs, work(estimator, runs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -86,3 +88,45 @@ def reported_warnings() -> Iterator[None]:
                 click.echo(f"warning: [{w.message.code}] {text}", err=True)
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+#: From this many rows on, the commands that fit say so and show their progress on stderr
+#: even when stderr is not a terminal (a fit of this size takes a minute or more).
+LARGE_TABLE_ROWS = 50_000
+#: On a terminal, progress is shown once the command has run this long.
+TERMINAL_PROGRESS_SECONDS = 5.0
+
+
+class _StderrProgress:
+    """The command line's progress reporter (:mod:`scalinglaws.progress`): '[  12 s] step'
+    lines on stderr, shown on a terminal once the command has run
+    :data:`TERMINAL_PROGRESS_SECONDS`, and always once the table read has at least
+    :data:`LARGE_TABLE_ROWS` rows (announced by a 'note:' line)."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.terminal = sys.stderr.isatty()
+        self.large = False
+
+    def sized(self, rows: int) -> None:
+        if rows >= LARGE_TABLE_ROWS and not self.large:
+            self.large = True
+            click.echo(
+                f"note: {rows:,} rows; fitting a table this large takes a minute or more, so the "
+                "steps are shown as they finish",
+                err=True,
+            )
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.monotonic() - self.start
+        if self.large or (self.terminal and elapsed >= TERMINAL_PROGRESS_SECONDS):
+            click.echo(f"[{elapsed:5.0f} s] {message}", err=True)
+
+
+@contextmanager
+def shown_progress() -> Iterator[None]:
+    """Show the progress of the library's long steps on stderr (see :class:`_StderrProgress`)."""
+    from scalinglaws.progress import reporting
+
+    with reporting(_StderrProgress()):
+        yield

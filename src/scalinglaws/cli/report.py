@@ -164,23 +164,25 @@ def report_command(
     Example: scalinglaws report runs.csv -o out/ --budgets 1e22,1e24 --bootstrap 200
     --accelerator h100 --devices 8 --mfu 0.4
     """
+    from scalinglaws.cli.output import shown_progress
     from scalinglaws.report import build_report
 
     arguments = _source_arguments(**source_options)
     if arguments["n_bootstrap"] is None:
         arguments["n_bootstrap"] = 200
-    result = build_report(
-        source,
-        out_dir,
-        **arguments,
-        accelerator=accelerator,
-        devices=devices,
-        mfu=mfu,
-        peak=peak,
-        backtest=not no_backtest,
-        formats=[f.strip() for f in formats.split(",") if f.strip()],
-        title=title,
-    )
+    with shown_progress():
+        result = build_report(
+            source,
+            out_dir,
+            **arguments,
+            accelerator=accelerator,
+            devices=devices,
+            mfu=mfu,
+            peak=peak,
+            backtest=not no_backtest,
+            formats=[f.strip() for f in formats.split(",") if f.strip()],
+            title=title,
+        )
     _print_report(result)
 
 
@@ -230,7 +232,7 @@ def plot_command(
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
     """
-    from scalinglaws.cli.output import reported_warnings
+    from scalinglaws.cli.output import reported_warnings, shown_progress
     from scalinglaws.plots import save
     from scalinglaws.report import make_figure
 
@@ -243,7 +245,7 @@ def plot_command(
     if law is not None and kind_key not in _LAW_KINDS:
         raise DataError(f"--law applies to the {', '.join(_LAW_KINDS)} figures, not to '{kind}'")
     target, fmt = _figure_file(out_path)
-    with reported_warnings():  # 'warning: [code] ...' lines, not Python's file:line form
+    with reported_warnings(), shown_progress():  # 'warning: [code] ...' lines
         fig = make_figure(kind, source, **_source_arguments(**source_options), law=law)
     (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
     click.echo(f"wrote {written}")

@@ -70,7 +70,7 @@ from scalinglaws.fit.auto_result import (
     CandidateScore,
     check_settings,
 )
-from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weights
+from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weight_blocks
 from scalinglaws.fit.candidates import (
     CANDIDATE_KEYS,
     DEFAULT_CANDIDATES,
@@ -84,6 +84,7 @@ from scalinglaws.fit.questions import Prediction
 from scalinglaws.fit.result import Diagnostic
 from scalinglaws.laws.base import Law
 from scalinglaws.laws.chinchilla import ChinchillaLaw
+from scalinglaws.progress import step
 from scalinglaws.validate import whole_number
 
 
@@ -202,9 +203,17 @@ class AutoFit:
                 f"no candidate model could be fitted to {runs.source}: "
                 + "; ".join(f"{k}: {r}" for k, r in failures.items())
             )
+        step(
+            f"automatic fit: {len(members)} of {len(self.keys)} candidates fitted to "
+            f"{len(data):,} runs; now the nested backtest"
+        )
         nested = nested_backtest(
             data, self.fit_members, self.keys, self.cut_quantiles, self.bin_tolerance, self.n_jobs
         )
+        if self.n_bootstrap:
+            step(
+                f"automatic fit: nested backtest done; now {self.n_bootstrap} bootstrap replicates"
+            )
         replicates = self._bootstrap(data, members)
         l_min = float(data.L.min())
         record = {
@@ -295,19 +304,24 @@ class AutoFit:
         (:meth:`AutoFitResult.replicate_laws` decides which replicates are usable)."""
         if not self.n_bootstrap:
             return {}
-        W = bootstrap_weights(data.run_id, len(data), self.n_bootstrap, self.seed)
-        out: dict[str, list[Law | None]] = {}
-        shapes: list[ChinchillaLaw | None] = []
-        if any(self.candidates[k].needs_shape for k in members) or SHAPE_KEY in members:
-            shape_point = members.get(SHAPE_KEY) or self._shape.fit(data)
-            shapes = self._shape.refit(data, W, shape_point)  # type: ignore[assignment]
-            if SHAPE_KEY in members:
-                out[SHAPE_KEY] = list(shapes)
-        for key, law in members.items():
-            if key == SHAPE_KEY:
-                continue
-            cand: Candidate = self.candidates[key]
-            out[key] = cand.refit(data, W, law, shapes)
+        needs_shape = SHAPE_KEY in members or any(self.candidates[k].needs_shape for k in members)
+        shape_point = (members.get(SHAPE_KEY) or self._shape.fit(data)) if needs_shape else None
+        order = sorted(members, key=lambda k: k != SHAPE_KEY)  # the shape's replicates first
+        out: dict[str, list[Law | None]] = {k: [] for k in order}
+        n_boot = self.n_bootstrap
+        blocks = bootstrap_weight_blocks(data.run_id, len(data), n_boot, self.seed)
+        for block, W in blocks:  # bounded memory on large tables (one block up to 83,886 runs)
+            shapes: list[ChinchillaLaw | None] = []
+            if shape_point is not None:
+                shapes = self._shape.refit(data, W, shape_point)  # type: ignore[assignment]
+            for key, law in members.items():
+                if key == SHAPE_KEY:
+                    out[key] += shapes
+                else:
+                    cand: Candidate = self.candidates[key]
+                    out[key] += cand.refit(data, W, law, shapes)
+            if block.stop < n_boot:
+                step(f"bootstrap: {block.stop} of {n_boot} replicates refitted")
         return out
 
 

@@ -41,6 +41,11 @@ INTERVAL_METHOD = (
     "log-residuals, equal-tailed percentiles"
 )
 _MAX_DRAWS = 200_000  # replicate x residual draws per held-out point
+# Above this many draws over all held-out points (2,000 points of 200,000), every point gets
+# the same random sample of max(_MIN_DRAWS, _TOTAL_DRAWS / points) (replicate, residual)
+# pairs instead (a million-row table's backtest holds out 250,000 runs).
+_TOTAL_DRAWS = 400_000_000
+_MIN_DRAWS = 4_000
 
 
 @dataclass
@@ -316,7 +321,7 @@ def _add_intervals(
             "the bootstrap replicates gave no usable predictions for the held-out runs; "
             "check the fit's diagnostics"
         )
-    low, high = _intervals(np.log(preds), residuals, level, seed)
+    low, high = _intervals(np.log(preds, out=preds), residuals, level, seed)
     table["low"] = np.exp(low)
     table["high"] = np.exp(high)
     table["inside"] = (table["L"] >= table["low"]) & (table["L"] <= table["high"])
@@ -324,6 +329,12 @@ def _add_intervals(
         f"{INTERVAL_METHOD} ({len(preds)} replicates x {residuals.size} residuals{origin}, "
         "scaled by sqrt(n/(n-p)))"
     )
+    k = sampled_draws(len(preds), residuals.size, len(table))
+    if k is not None:
+        method += (
+            f"; with {len(table):,} held-out runs, each interval from the same {k:,} random "
+            "(replicate, residual) pairs"
+        )
     if len(preds) < len(replicates):
         notes.append(
             f"{len(replicates) - len(preds)} bootstrap replicates gave no finite prediction "
@@ -405,7 +416,9 @@ def _intervals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentiles of log L̂_r + e_j over replicates r and residuals j, per held-out point."""
     tail = 100 * (1 - level) / 2
-    n_rep = log_preds.shape[0]
+    n_rep, n_points = log_preds.shape
+    if sampled_draws(n_rep, residuals.size, n_points) is not None:
+        return _sampled_intervals(log_preds, residuals, tail, seed)
     if n_rep * residuals.size > _MAX_DRAWS:
         rng = np.random.default_rng(seed)
         residuals = rng.choice(residuals, size=max(1, _MAX_DRAWS // n_rep), replace=False)
@@ -414,4 +427,33 @@ def _intervals(
     for j in range(log_preds.shape[1]):
         draws = (log_preds[:, j][:, None] + residuals[None, :]).ravel()
         low[j], high[j] = np.percentile(draws, [tail, 100 - tail])
+    return low, high
+
+
+def sampled_draws(n_rep: int, n_residuals: int, n_points: int) -> int | None:
+    """The draws per held-out point when the intervals are sampled (too many points for
+    every (replicate, residual) pair), else None."""
+    if min(n_rep * n_residuals, _MAX_DRAWS) * n_points <= _TOTAL_DRAWS:
+        return None
+    return max(_MIN_DRAWS, _TOTAL_DRAWS // n_points)
+
+
+def _sampled_intervals(
+    log_preds: np.ndarray, residuals: np.ndarray, tail: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_intervals` for many held-out points: the same K = max(:data:`_MIN_DRAWS`,
+    :data:`_TOTAL_DRAWS` / points) random (replicate, residual) pairs for every point, so the
+    work stays bounded; the percentiles are taken for blocks of points at once."""
+    n_rep, n_points = log_preds.shape
+    k = max(_MIN_DRAWS, _TOTAL_DRAWS // n_points)
+    rng = np.random.default_rng(seed)
+    reps = rng.integers(0, n_rep, k)
+    noise = residuals[rng.integers(0, residuals.size, k)]
+    low = np.empty(n_points)
+    high = np.empty(n_points)
+    block = max(1, 4_000_000 // k)
+    for start in range(0, n_points, block):
+        sl = slice(start, start + block)
+        draws = log_preds[reps, sl].T + noise[None, :]
+        low[sl], high[sl] = np.percentile(draws, [tail, 100 - tail], axis=1)
     return low, high

@@ -10,7 +10,7 @@ once as a batch of weighted problems.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -25,6 +25,45 @@ R = TypeVar("R")
 DEFAULT_BOOTSTRAP = 100
 
 
+#: Bootstrap replicates are drawn and refitted in blocks of at most this many (replicate x
+#: point) cells, so that memory stays bounded on large tables: a block of float64 weights is
+#: 64 MiB.  Up to 83,886 points the default 100 replicates are one block.
+BLOCK_CELLS = 2**23
+
+
+def replicate_blocks(n_points: int, n_boot: int, max_cells: int | None = None) -> list[range]:
+    """The replicates 0..n_boot-1 in consecutive blocks of at most ``max_cells`` (default
+    :data:`BLOCK_CELLS`) (replicate x point) cells each (at least one replicate per block)."""
+    cells = BLOCK_CELLS if max_cells is None else max_cells
+    size = max(1, cells // max(1, n_points))
+    return [range(s, min(s + size, n_boot)) for s in range(0, n_boot, size)]
+
+
+def bootstrap_weight_blocks(
+    groups: Sequence[Any] | np.ndarray | None,
+    n_points: int,
+    n_boot: int,
+    seed: int,
+    max_cells: int | None = None,
+) -> Iterator[tuple[range, np.ndarray]]:
+    """The rows of :func:`bootstrap_weights` block by block (:func:`replicate_blocks`): yields
+    (the replicates, their ``(len(block), n_points)`` int32 weights).  The blocks together are
+    exactly :func:`bootstrap_weights`' array, with at most one block in memory."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        codes = np.arange(n_points)
+    else:
+        _, codes = np.unique(np.asarray(groups), return_inverse=True)
+        codes = codes.reshape(-1)
+    n_groups = int(codes.max()) + 1 if n_points else 0
+    for block in replicate_blocks(n_points, n_boot, max_cells):
+        draws = rng.integers(0, n_groups, size=(len(block), n_groups))
+        counts = np.empty((len(block), n_groups), dtype=np.int32)
+        for i, row in enumerate(draws):
+            counts[i] = np.bincount(row, minlength=n_groups)
+        yield block, counts[:, codes]
+
+
 def bootstrap_weights(
     groups: Sequence[Any] | np.ndarray | None, n_points: int, n_boot: int, seed: int
 ) -> np.ndarray:
@@ -33,20 +72,13 @@ def bootstrap_weights(
 
     Each replicate draws as many groups, with replacement, as there are distinct groups
     (Efron's nonparametric bootstrap at the level of runs).  Seeded: the same ``seed`` gives
-    the same replicates.
+    the same replicates.  On large tables use :func:`bootstrap_weight_blocks`, which gives the
+    same rows a block at a time.
     """
-    rng = np.random.default_rng(seed)
-    if groups is None:
-        codes = np.arange(n_points)
-    else:
-        _, codes = np.unique(np.asarray(groups), return_inverse=True)
-        codes = codes.reshape(-1)
-    n_groups = int(codes.max()) + 1 if n_points else 0
-    draws = rng.integers(0, n_groups, size=(n_boot, n_groups))
-    counts = np.zeros((n_boot, n_groups), dtype=np.int64)
-    rows = np.repeat(np.arange(n_boot), n_groups)
-    np.add.at(counts, (rows, draws.ravel()), 1)
-    return counts[:, codes]
+    blocks = [w for _, w in bootstrap_weight_blocks(groups, n_points, n_boot, seed)]
+    if not blocks:
+        return np.zeros((0, n_points), dtype=np.int64)
+    return np.vstack(blocks).astype(np.int64)
 
 
 def summarize(
@@ -85,16 +117,26 @@ def parallel_map(fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = 
     ``fn`` must be a picklable top-level function; with one job (or one item) it runs inline.
     Worker processes are told to use one BLAS thread each, so the cores are not oversubscribed.
     """
+    return list(parallel_imap(fn, items, n_jobs))
+
+
+def parallel_imap(
+    fn: Callable[[T], R], items: Iterable[T], n_jobs: int | None = None
+) -> Iterator[R]:
+    """:func:`parallel_map` yielding each result, in order, as soon as it and those before it
+    are done (so that a caller can report progress)."""
     items = list(items)
     n_jobs = default_jobs() if n_jobs is None else max(1, n_jobs)
     if n_jobs == 1 or len(items) <= 1:
-        return [fn(x) for x in items]
+        for x in items:
+            yield fn(x)
+        return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=_one_thread) as ex:
-        return list(ex.map(fn, items, chunksize=max(1, len(items) // (4 * n_jobs))))
+        yield from ex.map(fn, items, chunksize=max(1, len(items) // (4 * n_jobs)))
 
 
 def _one_thread() -> None:

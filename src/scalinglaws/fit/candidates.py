@@ -206,13 +206,20 @@ class _Parametric(Candidate):
     def _centre(self, data: FitData) -> tuple[float, float]:
         return float(np.mean(np.log(data.N))), float(np.mean(np.log(data.D)))
 
-    def _objective(self, data: FitData, weights: np.ndarray | None = None) -> Any:
+    def _objective(
+        self, data: FitData, weights: np.ndarray | None = None, rows: np.ndarray | None = None
+    ) -> Any:
+        """The batched objective on ``data`` (only its rows ``rows``, if given, in the whole
+        table's centred coordinates)."""
         from scalinglaws.fit.objectives import BatchObjective, ChinchillaForm, KaplanForm
 
         mN, mD = self._centre(data)
+        N, D, L = (
+            (data.N, data.D, data.L) if rows is None else (data.N[rows], data.D[rows], data.L[rows])
+        )
         form_cls = ChinchillaForm if self.form_name == "chinchilla" else KaplanForm
-        form = form_cls(np.log(data.N) - mN, np.log(data.D) - mD)
-        return BatchObjective(form, self.loss, data.L, weights)
+        form = form_cls(np.log(N) - mN, np.log(D) - mD)
+        return BatchObjective(form, self.loss, L, weights)
 
     def _grid(self, data: FitData) -> np.ndarray:
         """The stand-alone estimator's grid of starts, in the centred coordinates."""
@@ -260,20 +267,28 @@ class _Parametric(Candidate):
                 _FREE_OPTIMA.pop(next(iter(_FREE_OPTIMA)))
         bounds = self._bounds(data)
         if bounds is not None and not _inside(theta, bounds):
-            theta = self._bounded_search(self._objective(data), grid, theta, bounds)
+            theta = self._bounded_search(data, grid, theta, bounds)
         return self._law_or_fail(theta, data)
 
     def _bounded_search(
-        self, obj: Any, grid: np.ndarray, theta: np.ndarray, bounds: list
+        self, data: FitData, grid: np.ndarray, theta: np.ndarray, bounds: list
     ) -> np.ndarray:
         """The optimum within ``bounds`` when the unconstrained one, ``theta``, lies outside.
 
         The coordinates that ``theta`` violates are pinned at the bound they cross and every
         start of the grid (clipped into the bounds) is optimised over the others by the same
-        batched L-BFGS; the best distinct end points and the clipped ``theta`` are then
-        polished by L-BFGS-B within all the bounds, free to leave the pinned bound."""
+        batched L-BFGS -- on the stratified subsample of the unconstrained search when the
+        table has more than :data:`~scalinglaws.fit.parametric.SEARCH_ROWS` rows; the best
+        distinct end points and the clipped ``theta`` are then polished by L-BFGS-B within
+        all the bounds, on every row, free to leave the pinned bound."""
         from scalinglaws.fit.optim import minimize_batch
-        from scalinglaws.fit.parametric import _distinct_best
+        from scalinglaws.fit.parametric import SEARCH_ROWS, _distinct_best, stratified_subsample
+
+        sub = None
+        if len(data) > SEARCH_ROWS:
+            sub = stratified_subsample(data.N, data.D, SEARCH_ROWS, self.engine.seed)
+        obj = self._objective(data)
+        searched = obj if sub is None else self._objective(data, rows=sub)
 
         lo, hi = _bound_arrays(bounds)
         at = np.clip(theta, lo, hi)
@@ -285,7 +300,7 @@ class _Parametric(Candidate):
         def pinned(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             full = np.repeat(at[None, :], len(x), axis=0)
             full[:, free] = x
-            v, g = obj(full, row0[rows])
+            v, g = searched(full, row0[rows])
             return v, g[:, free]
 
         res = minimize_batch(

@@ -5,7 +5,8 @@ A single backtest (fit below one compute cut, predict above) measures a candidat
 one distance only, and the automatic fit is then asked for predictions much farther out.
 Here the runs are cut at several quantiles of their compute (default 0.3, 0.4, ..., 0.9):
 at each cut every candidate is fitted to the runs at or below it and predicts every run
-above it, and each such prediction is recorded with its distance beyond what was fitted,
+above it (on a large table, :data:`MAX_SCORED_RUNS` of them), and each such prediction is
+recorded with its distance beyond what was fitted,
 
     d = ln(C_run / C_max,cut)   (e-folds of compute beyond the largest run at or below the cut),
 
@@ -36,6 +37,10 @@ from scalinglaws.laws.base import Law
 DEFAULT_CUT_QUANTILES: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 #: A cut is kept only when at least this many runs lie at or below it.
 MIN_FIT_RUNS = 8
+#: Each cut scores at most this many held-out runs: above it, a systematic sample spread
+#: evenly over their compute (so over the distances d).  MSE(d) is well estimated from
+#: far fewer; scoring every run of a million-row table would hold millions of errors.
+MAX_SCORED_RUNS = 20_000
 
 FitMembers = Callable[[FitData], tuple[dict[str, Law], dict[str, str]]]
 
@@ -188,14 +193,16 @@ def nested_backtest(
     n_jobs: int | None = 1,
 ) -> NestedBacktest:
     """Cut ``data`` at each quantile of its C, fit the candidates (``fit_members``) to the
-    runs at or below the cut and record their log errors on every run above it.
+    runs at or below the cut and record their log errors on every run above it (at most
+    :data:`MAX_SCORED_RUNS` per cut, spread over their C).
 
     A cut is kept when at least :data:`MIN_FIT_RUNS` runs lie at or below it and one above,
     and when it fits a different set of runs than the cuts kept before.  ``n_jobs`` > 1 fits
     the cuts in parallel processes (:func:`scalinglaws.fit.bootstrap.parallel_map`).
     """
-    from scalinglaws.fit.bootstrap import parallel_map
+    from scalinglaws.fit.bootstrap import parallel_imap
     from scalinglaws.fit.isoflop import assign_budgets
+    from scalinglaws.progress import step
 
     masks: list[tuple[float, float, np.ndarray]] = []
     seen: set[int] = set()
@@ -207,19 +214,22 @@ def nested_backtest(
             continue
         seen.add(n_below)  # cuts are nested: the count identifies the set
         masks.append((q, c_cut, below))
-    fitted = parallel_map(
-        _fit_cut, [(fit_members, data.subset(m)) for _, _, m in masks], n_jobs=n_jobs
-    )
+    fitted = []
+    tasks = [(fit_members, data.subset(m)) for _, _, m in masks]
+    for i, result in enumerate(parallel_imap(_fit_cut, tasks, n_jobs=n_jobs)):
+        fitted.append(result)
+        step(f"nested backtest: cut {i + 1} of {len(tasks)} fitted ({len(tasks[i][1]):,} runs)")
     labels, _ = assign_budgets(data.C, bin_tolerance)
     cuts: list[Cut] = []
     rows: dict[str, list[np.ndarray]] = {k: [] for k in ("cut", "N", "D", "C", "L", "d", "g")}
     errors: dict[str, list[np.ndarray]] = {k: [] for k in keys}
     n_groups = 0
     for j, ((q, c_cut, below), (laws, failures)) in enumerate(zip(masks, fitted, strict=True)):
-        inner, test = data.subset(below), data.subset(~below)
+        held = _scored(data.C, ~below)
+        inner, test = data.subset(below), data.subset(held)
         cmax = float(inner.C.max())
         cuts.append(Cut(q, c_cut, len(inner), cmax, float(inner.C.min()), dict(failures)))
-        _, g = np.unique(labels[~below], return_inverse=True)
+        _, g = np.unique(labels[held], return_inverse=True)
         rows["cut"].append(np.full(len(test), j))
         for name, v in (("N", test.N), ("D", test.D), ("C", test.C), ("L", test.L)):
             rows[name].append(v)
@@ -244,6 +254,19 @@ def nested_backtest(
         group=cat["g"].astype(np.int64),
         errors={k: np.concatenate(v) for k, v in errors.items()},
     )
+
+
+def _scored(C: np.ndarray, held_out: np.ndarray) -> np.ndarray:
+    """The held-out runs a cut scores: all of them up to :data:`MAX_SCORED_RUNS`, else that
+    many, evenly spaced in the order of their C (the first and the last included)."""
+    if int(held_out.sum()) <= MAX_SCORED_RUNS:
+        return held_out
+    rows = np.flatnonzero(held_out)
+    by_c = rows[np.argsort(C[rows], kind="stable")]
+    picked = by_c[np.linspace(0, by_c.size - 1, MAX_SCORED_RUNS).round().astype(np.int64)]
+    mask = np.zeros_like(held_out)
+    mask[picked] = True
+    return mask
 
 
 def _fit_cut(item: tuple[FitMembers, FitData]) -> tuple[dict[str, Law], dict[str, str]]:

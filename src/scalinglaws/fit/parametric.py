@@ -61,7 +61,7 @@ from scalinglaws.errors import (
 from scalinglaws.fit import diagnostics as diag
 from scalinglaws.fit.bootstrap import (
     DEFAULT_BOOTSTRAP,
-    bootstrap_weights,
+    bootstrap_weight_blocks,
     default_jobs,
     parallel_map,
     summarize,
@@ -72,6 +72,7 @@ from scalinglaws.fit.result import Diagnostic, Fit, Replicates
 from scalinglaws.laws.base import Law
 from scalinglaws.laws.chinchilla import ChinchillaLaw
 from scalinglaws.laws.kaplan import KaplanNDLaw
+from scalinglaws.progress import step
 from scalinglaws.validate import real_number, whole_number
 
 LAWS: tuple[str, ...] = ("chinchilla", "kaplan")
@@ -374,6 +375,12 @@ class Approach3:
         X0 = spec.to_internal(self.starts, problem.mN, problem.mD)
         rows = self._search_rows(problem)
         res, theta, value, converged, message = self._search(problem, X0, runs.source, rows)
+        step(
+            f"Approach 3: {len(X0):,} starts searched"
+            + ("" if rows is None else f" on {len(rows):,} of the {len(problem.L):,} rows")
+            + ", the best polished"
+            + (f"; now {self.n_bootstrap} bootstrap replicates" if self.n_bootstrap else "")
+        )
         # 3. starts that reached the best (on a subsample: the best end point of the search,
         # as the starts' end values are the subsample's objective)
         best = value if rows is None else float(np.min(res.fun[np.isfinite(res.fun)]))
@@ -676,12 +683,22 @@ class Approach3:
         theta: np.ndarray,
     ) -> Fit:
         """``fit`` with the bootstrap: every replicate (whole runs resampled) re-fitted from
-        the optimum, as one batch."""
-        W = bootstrap_weights(runs.run_ids, len(problem.L), self.n_bootstrap, self.seed)
-        X0 = np.repeat(theta[None, :], self.n_bootstrap, axis=0)
-        res = self._solve(problem, X0, W.astype(float), BOOTSTRAP_FTOL)
-        ok = res.converged & np.isfinite(res.fun)
-        X = spec.to_start(res.x, problem.mN, problem.mD)
+        the optimum, in blocks of replicates that keep memory bounded
+        (:func:`~scalinglaws.fit.bootstrap.bootstrap_weight_blocks`)."""
+        n_boot = self.n_bootstrap
+        x = np.empty((n_boot, len(theta)))
+        ok = np.zeros(n_boot, dtype=bool)
+        blocks = bootstrap_weight_blocks(runs.run_ids, len(problem.L), n_boot, self.seed)
+        n_blocks = 0
+        for block, W in blocks:  # bounded memory on large tables (one block up to 83,886 rows)
+            n_blocks += 1
+            X0 = np.repeat(theta[None, :], len(block), axis=0)
+            res = self._solve(problem, X0, W.astype(float), BOOTSTRAP_FTOL)
+            sl = slice(block.start, block.stop)
+            x[sl], ok[sl] = res.x, res.converged & np.isfinite(res.fun)
+            if block.stop < n_boot:
+                step(f"bootstrap: {block.stop} of {n_boot} replicates refitted")
+        X = spec.to_start(x, problem.mN, problem.mD)
         consts = spec.constants(X)
         for v in consts.values():
             v[~ok] = np.nan
@@ -690,7 +707,8 @@ class Approach3:
         failed = int((~ok).sum())
         method = (
             f"{self.n_bootstrap} replicates (whole runs resampled, seed {self.seed}), each "
-            f"re-fitted from the optimum to relative ftol {BOOTSTRAP_FTOL:g}, all in one batch"
+            f"re-fitted from the optimum to relative ftol {BOOTSTRAP_FTOL:g}, "
+            + ("all in one batch" if n_blocks == 1 else f"in {n_blocks} batches (bounded memory)")
             + (f"; {failed} did not converge" if failed else "")
         )
         replicates = Replicates({n: consts[n] for n in spec.paper_names}, method=method)

@@ -402,6 +402,12 @@ class Fit:
             key = "extra.extrapolation"
             if extra.get("extrapolation") is not None:
                 extra["extrapolation"] = _extrapolation(extra["extrapolation"])
+            key = "extra.profiles"
+            if extra.get("profiles") is not None:
+                extra["profiles"] = [_profile(x) for x in _list(extra["profiles"])]
+            key = "extra.envelope"
+            if extra.get("envelope") is not None:
+                extra["envelope"] = _envelope(extra["envelope"])
             key = "approach"
             if not isinstance(d["approach"], str):
                 raise TypeError(f"expected a string such as '3', got {d['approach']!r}")
@@ -533,6 +539,50 @@ def _extrapolation(v: Any) -> dict[str, Any]:
         if not isinstance(v.get(name), str):
             raise TypeError(f"its {name!r} must be a string, got {v.get(name)!r}")
     return {**v, "range": [_num(x) for x in _list(v.get("range"))]}
+
+
+#: The numbers each IsoFLOP profile of an Approach 2 fit holds (``extra["profiles"]``).
+_PROFILE_NUMBERS = ("C", "C_low", "C_high", "N_low", "N_high", "N_opt", "D_opt", "L_opt")
+
+
+def _profile(v: Any) -> dict[str, Any]:
+    """One of ``extra["profiles"]``: its numbers, flags and polynomial of the right types."""
+    v = dict(_mapping(v))
+    for name in _PROFILE_NUMBERS:
+        if name not in v:
+            raise ValueError(f"a profile must hold {name!r} (and {', '.join(_PROFILE_NUMBERS)})")
+        v[name] = _num(v[name])
+    if v.get("N_ref") is not None:
+        v["N_ref"] = _num(v["N_ref"])
+    for name in ("used", "interior"):
+        if not isinstance(v.get(name, True), bool):
+            raise TypeError(f"a profile's {name!r} must be true or false, got {v[name]!r}")
+    if v.get("poly") is not None:
+        v["poly"] = [_num(c) for c in _list(v["poly"])]
+        if v.get("N_ref") is None:
+            raise ValueError("a profile with a polynomial ('poly') must hold its 'N_ref'")
+    return v
+
+
+def _envelope(v: Any) -> dict[str, Any]:
+    """``extra["envelope"]`` of an Approach 1 fit: C, N, D, L numbers of one length, ``used``
+    flags and run ids."""
+    v = dict(_mapping(v))
+    size = None
+    for name in ("C", "N", "D", "L"):
+        v[name] = [_num(x) for x in _list(v.get(name))]
+        if size is not None and len(v[name]) != size:
+            raise ValueError(f"the envelope's {name!r} has {len(v[name])} values, not {size}")
+        size = len(v[name])
+    if "used" in v:
+        used = _list(v["used"])
+        if len(used) != size or not all(isinstance(u, bool) for u in used):
+            raise TypeError(f"the envelope's 'used' must be {size} values true or false")
+    if "run_id" in v:
+        ids = _list(v["run_id"])
+        if len(ids) != size or not all(i is None or isinstance(i, str) for i in ids):
+            raise TypeError(f"the envelope's 'run_id' must be {size} strings or nulls")
+    return v
 
 
 def _list(v: Any) -> list[Any]:

@@ -115,6 +115,7 @@ def save(
         base.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(base.parent, exc, "the figure folder") from None
+    _rasterize_dense(fig)
     out = []
     with style():
         for fmt in formats:
@@ -128,6 +129,30 @@ def save(
                 raise output_error(target, exc, "the figure") from None
             out.append(target)
     return out
+
+
+#: In SVG and PDF, the markers of an axes that draws more than this many (scatters, error
+#: bars), and any line of more vertices, are embedded as an image at the figure's dpi: a
+#: vector file of a million-row table's points would be hundreds of megabytes.  Axes, text
+#: and fitted curves stay vector.
+RASTER_POINTS = 5_000
+
+
+def _size(artist: Any) -> int:
+    offsets = artist.get_offsets()
+    n = 0 if offsets is None else len(offsets)
+    return max(n, len(artist.get_paths() or ()))
+
+
+def _rasterize_dense(fig: Figure) -> None:
+    """Mark the dense artists of ``fig`` rasterized (see :data:`RASTER_POINTS`)."""
+    for ax in fig.axes:
+        if sum(_size(c) for c in ax.collections) > RASTER_POINTS:
+            for artist in ax.collections:
+                artist.set_rasterized(True)
+        for line in ax.lines:
+            if len(line.get_xdata()) > RASTER_POINTS:
+                line.set_rasterized(True)
 
 
 def _figure(

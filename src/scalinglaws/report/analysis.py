@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from scalinglaws.convention import FlopsConvention
 from scalinglaws.errors import DataError, FitError, ScalingLawsError
 from scalinglaws.fit.result import Fit
+from scalinglaws.progress import step
 from scalinglaws.report.settings import ReportSettings, default_budgets
 from scalinglaws.report.sweep_folder import load_sweep
 
@@ -157,14 +158,15 @@ class Analysis:
         if self.curves is not None:
             c_max = max(c_max, float(self.curves.C.max()))
         self.budgets = list(self.settings.budgets) or default_budgets(c_max)
-        if "3" in wanted:
-            self._approach3()
-        if "2" in wanted:
-            self._approach2()
-        if "1" in wanted:
-            self._approach1()
+        for approach, fit_it in (("3", self._approach3), ("2", self._approach2),
+                                 ("1", self._approach1)):  # fmt: skip
+            if approach in wanted:
+                fit_it()
+                step(f"report: Approach {approach} " + (
+                    "fitted" if approach in self.fits else "not fitted"))  # fmt: skip
         if self.settings.backtest and "3" in self.fits:
             self._backtest()
+            step("report: backtest done")
         elif self.settings.backtest:
             self.backtest_error = "Approach 3 could not be fitted, so there is nothing to backtest"
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scalinglaws.errors import DataError, ScalingLawsError
+from scalinglaws.progress import step
 from scalinglaws.report.analysis import ALL_APPROACHES, Analysis
 from scalinglaws.report.settings import (
     APPROACH2_DEFAULTS,
@@ -62,6 +63,7 @@ def draw_figures(an: Analysis, folder: Path) -> Figures:
         out.files[name] = paths
         out.captions[name] = caption
         out.pngs[name] = next(p for p in paths if p.suffix == ".png").read_bytes()
+        step(f"report: figure '{name}' drawn")
     return out
 
 

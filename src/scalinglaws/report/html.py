@@ -453,8 +453,14 @@ def _backtest_html(nb: dict[str, Any]) -> str:
                 f"<td>{'yes' if h['inside'] else 'no'}</td>",
             ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    shown = len(bt["held_out"])
+    summary = (
+        "Held-out runs"
+        if shown >= bt["n_test_runs"]
+        else f"Held-out runs: {shown:,} of {bt['n_test_runs']:,}, evenly spaced in compute"
+    )
     table = (
-        "<details><summary>Held-out runs</summary><table><tr>"
+        f"<details><summary>{_text(summary)}</summary><table><tr>"
         + "".join(f"<th>{c}</th>" for c in cols)
         + "</tr>"
         + "".join(rows)

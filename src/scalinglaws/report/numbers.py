@@ -279,14 +279,24 @@ def data_numbers(an: Analysis) -> dict[str, Any]:
     return out
 
 
+#: The report lists at most this many held-out runs of the backtest (evenly spaced in C);
+#: its errors and coverage are over every held-out run.
+MAX_HELD_OUT_ROWS = 1_000
+
+
 def backtest_numbers(an: Analysis) -> dict[str, Any]:
     """The backtest's cut, errors, coverage and held-out runs (or why it was not run)."""
     bt = an.backtest
     if bt is None:
         return {"done": False, "reason": an.backtest_error}
     table = bt.table
+    shown = table
+    if len(table) > MAX_HELD_OUT_ROWS:  # evenly spaced in C, the first and last included
+        order = np.argsort(table["C"].to_numpy(), kind="stable")
+        picks = np.linspace(0, len(order) - 1, MAX_HELD_OUT_ROWS).round().astype(np.int64)
+        shown = table.iloc[np.sort(order[picks])]
     held = []
-    for _, row in table.iterrows():
+    for _, row in shown.iterrows():
         item = {
             "run_id": str(row["run_id"]),
             "N": float(row["N"]),
@@ -314,4 +324,5 @@ def backtest_numbers(an: Analysis) -> dict[str, Any]:
         "notes": list(bt.notes),
         "fit_params": dict(bt.fit.params),
         "held_out": held,
+        "held_out_shown": len(held),
     }

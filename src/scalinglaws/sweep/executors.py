@@ -57,11 +57,30 @@ RAY_SOCKET_SUFFIX = 64
 
 
 class WorkerError(ScalingLawsError):
-    """A worker died or failed outside the training code (crash, kill, lost node, timeout)."""
+    """A worker died or failed outside the training code (crash, kill, lost node, timeout).
+    ``killed``: the worker was killed or lost (a signal, a crashed or lost node, preemption)
+    rather than failing on its own, so the run is interrupted, not failed."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", killed: bool = False) -> None:
         super().__init__(message)
         self.detail = detail
+        self.killed = killed
+
+
+#: Ray's exceptions for a task whose worker process or node died under it (max_retries=0),
+#: as opposed to RayTaskError, which wraps an exception the task raised itself.
+RAY_LOST_WORKER = frozenset(
+    {
+        "WorkerCrashedError",
+        "NodeDiedError",
+        "LocalRayletDiedError",
+        "OwnerDiedError",
+        "ObjectLostError",
+        "ObjectFetchTimedOutError",
+        "ReferenceCountingAssertionError",
+        "OutOfMemoryError",
+    }
+)
 
 
 class Handle(Protocol):
@@ -272,8 +291,13 @@ class _RayHandle:
             return self._ray.get(self.ref)
         except Exception as exc:  # RayTaskError, WorkerCrashedError, NodeDiedError, ...
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            name = type(exc).__name__
+            lost = name in RAY_LOST_WORKER
             raise WorkerError(
-                f"the Ray task failed ({type(exc).__name__}: {first})", str(exc)
+                ("the Ray worker was killed or lost" if lost else "the Ray task failed")
+                + f" ({name}: {first})",
+                str(exc),
+                killed=lost,
             ) from None
 
     def cancel(self) -> None:
@@ -461,9 +485,13 @@ class _JobHandle:
         except Exception as exc:  # FailedJobError, UncompletedJobError (timeout, preemption)
             text = str(exc).strip()
             last = text.splitlines()[-1] if text else type(exc).__name__
+            # a job that left no output was killed, preempted or lost with its node -- unless
+            # it ran out of its time limit, which would happen again on resume
+            lost = type(exc).__name__ == "UncompletedJobError" and "TIMEOUT" not in text
             raise WorkerError(
                 f"job {self.job.job_id} did not complete ({type(exc).__name__}: {last[:300]})",
                 text,
+                killed=lost,
             ) from None
 
     def cancel(self) -> None:

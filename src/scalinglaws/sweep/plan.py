@@ -286,6 +286,12 @@ class Plan:
                 f"{control!r}; a name is one line of printable text (it heads the plan file "
                 "and names its folder)."
             )
+        if any(sep in self.name for sep in ("/", "\\")) or self.name.strip() in (".", ".."):
+            raise PlanError(
+                f"{self.source}, [sweep] name {self.name!r} is not a single folder name (no '/' "
+                "or '\\', not '.' or '..'): a plan given without a folder runs in "
+                "./<name>, which must not lead elsewhere; e.g. name = 'chinchilla-small'."
+            )
         self._check_kind()
         self._check_corpus()
         if isinstance(self.center, str):

@@ -879,7 +879,9 @@ class _Driver:
 
 def _killed_by_signal(handle: Any, exc: WorkerError) -> bool:
     """True when a run's worker process was killed by a signal (kill -9, the out-of-memory
-    killer, a shutdown) rather than failing in the training code."""
+    killer, a shutdown) or lost with its node, rather than failing in the training code."""
+    if exc.killed:  # Ray: the worker crashed or its node died; Slurm: no output, no timeout
+        return True
     code = getattr(getattr(handle, "process", None), "returncode", None)
     if isinstance(code, int) and code < 0:
         return True
