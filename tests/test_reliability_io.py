@@ -212,6 +212,46 @@ def test_a_small_gzip_runs_file_still_reads(tmp_path, runs_csv):
     assert len(load_runs(gz)) == len(load_runs(runs_csv)) == 9
 
 
+@pytest.mark.parametrize(
+    ("suffix", "run_id", "where"),
+    [
+        (".jsonl", "r\\ud800", "line 1, column 14"),  # a high half alone
+        (".jsonl", "\\udc00x", "line 1, column 13"),  # a low half alone
+        (".json", "r\\ud83d\\ud83d", "line 1, column 15"),  # two high halves
+    ],
+)
+def test_a_lone_surrogate_in_json_is_one_sentence(
+    tmp_path, runs_csv, capsys, suffix, run_id, where
+):
+    """It parsed, then every write of the run id (table, JSON, page) raised
+    UnicodeEncodeError as a traceback."""
+    df = pd.read_csv(runs_csv)
+    cells = df[["N", "D", "L"]].itertuples(index=False)
+    lines = [
+        f'{{"run_id": "{run_id if i == 0 else f"r{i}"}", "N": {n!r}, "D": {d!r}, "L": {loss!r}}}'
+        for i, (n, d, loss) in enumerate(cells)
+    ]
+    path = tmp_path / f"runs{suffix}"
+    path.write_text("[" + ",\n".join(lines) + "]" if suffix == ".json" else "\n".join(lines))
+    msg = one_error(*run(["fit", path, "--bootstrap", "0"], capsys)[::2])
+    assert msg.startswith(f"error: runs file {path}, {where}: \\u")
+    assert "half of a UTF-16 surrogate pair" in msg
+
+
+def test_a_surrogate_pair_in_json_is_the_character_it_encodes(tmp_path, runs_csv):
+    from scalinglaws.runs import load_runs
+
+    df = pd.read_csv(runs_csv)
+    cells = df[["N", "D", "L"]].itertuples(index=False)
+    lines = [
+        f'{{"run_id": "r{i}\\ud83d\\ude00", "N": {n!r}, "D": {d!r}, "L": {loss!r}}}'
+        for i, (n, d, loss) in enumerate(cells)
+    ]
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\n".join(lines))
+    assert load_runs(path).run_ids[0] == "r0\U0001f600"
+
+
 def test_parquet_with_a_repeated_column_is_one_sentence(tmp_path, capsys):
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")

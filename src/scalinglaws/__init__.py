@@ -4,6 +4,7 @@ Published laws and constants, compute-optimal allocation, fitting laws to your o
 honest intervals, and running the IsoFLOP sweeps that produce the runs.
 """
 
+from scalinglaws import progress
 from scalinglaws.convention import FlopsConvention
 from scalinglaws.errors import (
     DataError,
@@ -72,6 +73,7 @@ __all__ = [  # noqa: RUF022 - the eager names, then the lazy ones
     "Law",
     "PlanError",
     "PowerLaw",
+    "progress",
     "QuantityError",
     "Replicates",
     "ScalingLawsError",

@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -324,10 +325,11 @@ def loads_json(text: str, where: str, first_line: int = 1) -> Any:
     deeper than Python's JSON reader can follow raise :class:`DataError`: one sentence starting
     with ``where`` ("runs file X") and naming the line (``text`` begins on ``first_line``) and
     column.  A :class:`json.JSONDecodeError` is raised as is."""
-    import re
-
     try:
-        return json.loads(text, parse_int=_parse_int)
+        value = json.loads(text, parse_int=_parse_int)
+        if "\\u" in text and _SURROGATE.search(text):
+            _check_surrogates(value, text, where, first_line)
+        return value
     except _IntTooLarge as exc:
         literal = exc.args[0]
         found = re.search(r"(?<![\w.+-])" + re.escape(literal) + r"(?![\w.])", text)
@@ -344,6 +346,33 @@ def loads_json(text: str, where: str, first_line: int = 1) -> Any:
     line = first_line + text.count("\n", 0, pos)
     column = pos - (text.rfind("\n", 0, pos) + 1) + 1
     raise DataError(f"{where}, line {line}, column {column}: {problem}") from None
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_PAIR = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(value: Any, text: str, where: str, first_line: int) -> None:
+    """Raise :class:`DataError` when ``value`` (parsed from ``text``) holds half of a UTF-16
+    surrogate pair: such a string is not text and cannot be written to a table or a page."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    pairs = {m.start() for m in _PAIR.finditer(text)} | {
+        m.start() + 6 for m in _PAIR.finditer(text)
+    }
+    lone = next((m for m in _SURROGATE.finditer(text) if m.start() not in pairs), None)
+    pos = lone.start() if lone else 0
+    line = first_line + text.count("\n", 0, pos)
+    column = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    shown = lone.group(0) if lone else "a \\u escape"
+    raise DataError(
+        f"{where}, line {line}, column {column}: {shown} is half of a UTF-16 surrogate pair "
+        "without its other half, not a character; write the character itself, or both "
+        "halves of its pair"
+    )
 
 
 def _deepest(text: str) -> tuple[int, int]:
