@@ -28,7 +28,7 @@ _PLAN_FLAGS: dict[str, tuple[str, str, str]] = {
     "--sizes": ("sweep", "sizes", "quantities"),
     "--tokens": ("sweep", "tokens", "quantities"),
     "--convention": ("sweep", "convention", "text"),
-    "--corpus": ("sweep", "corpus", "text"),
+    "--corpus": ("sweep", "corpus", "corpus"),
     "--seeds": ("sweep", "seeds", "ints"),
     "--n-ctx": ("family", "n_ctx", "int"),
     "--head-dim": ("family", "head_dim", "int"),
@@ -52,11 +52,14 @@ _HELP = {
     "--sizes-per-budget": "Model sizes per budget, log-spaced around the optimum (default 5).",
     "--spread": "Largest / smallest size within a budget (default 16).",
     "--center": "Centre of each budget: tokens per parameter (default 20), a preset name, or "
-    "fit:FIT.json.",
+    "fit:FIT.json.  FIT.json given here is relative to the working directory; a "
+    "center = 'fit:...' inside a plan file is relative to that file's folder.",
     "--sizes": "Target non-embedding sizes for grid / fixed-tokens plans, e.g. 50k,200k.",
     "--tokens": "Training tokens for grid / fixed-tokens plans, e.g. 2M,8M.",
     "--convention": "FLOPs per token: 6N, 6N-total, kaplan, chinchilla (default), palm, deepseek.",
-    "--corpus": "shakespeare (default), synthetic:markov[:k=v,...], or a text file or folder.",
+    "--corpus": "shakespeare (default), synthetic:markov[:k=v,...], or a text file or folder "
+    "(relative to the working directory; a corpus path inside a plan file is relative to that "
+    "file's folder).",
     "--seeds": "Training seeds, comma-separated (each run is repeated per seed; default 0).",
     "--n-ctx": "Context length of every model (default 128).",
     "--head-dim": "Attention head dimension; d_model is a multiple of it (default 16).",
@@ -93,11 +96,28 @@ def _parse(flag: str, kind: str, text: str) -> Any:
         if not math.isfinite(value):
             raise PlanError(f"{flag} must be a finite number, got {text!r}.")
         return value
+    if kind == "corpus":
+        return text if _corpus_is_name(text) else _from_cwd(text)
     # center: a number of tokens per parameter, or a name / fit:path
     try:
         return float(text)
     except ValueError:
-        return text
+        pass
+    if text.startswith("fit:"):
+        return "fit:" + _from_cwd(text[4:].strip())
+    return text
+
+
+def _from_cwd(path: str) -> str:
+    """A path given on the command line, made absolute against the working directory (a
+    relative path left as is would be read relative to the plan file's folder)."""
+    return os.path.abspath(os.path.expanduser(path)) if path else path
+
+
+def _corpus_is_name(text: str) -> bool:
+    """True for corpus names (shakespeare, synthetic:...), which are not paths."""
+    low = text.strip().lower()
+    return low == "shakespeare" or low.startswith("synthetic:")
 
 
 def _in_flag_words(text: str) -> str:
@@ -129,24 +149,28 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
-def _compact_table(rows: list[list[Any]], columns: list[str], title: str, caption: str) -> None:
-    """A borderless table (plans and statuses are wide): first column left, others right."""
+def _compact_table(
+    rows: list[list[Any]],
+    columns: list[str],
+    title: str,
+    caption: str,
+    optional: dict[int, str] | None = None,
+) -> None:
+    """A borderless table (plans and statuses are wide): first and last columns left, others
+    right, fitted to the terminal (see :func:`scalinglaws.cli.output.print_table`)."""
     from rich import box
-    from rich.table import Table
 
-    from scalinglaws.cli.output import cell, console
+    from scalinglaws.cli.output import print_table
 
-    table = Table(title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD)
-    for i, col in enumerate(columns):
-        table.add_column(
-            col,
-            justify="left" if i in (0, len(columns) - 1) else "right",
-            no_wrap=i == 0,
-            min_width=max((len(str(r[0])) for r in rows), default=0) if i == 0 else None,
-        )
-    for row in rows:
-        table.add_row(*(cell(v) for v in row))
-    console().print(table)
+    print_table(
+        rows,
+        columns,
+        title,
+        caption,
+        optional=optional,
+        left=(0, len(columns) - 1),
+        box=box.SIMPLE_HEAD,
+    )
 
 
 def _plan_table(plan: Any, workers: int) -> None:
@@ -184,6 +208,7 @@ def _plan_table(plan: Any, workers: int) -> None:
         ["run", "N", "N tot.", "D", "C", "D/N", "shape", "lr", "est. time"],
         title=f"Sweep plan '{plan.name}' ({plan.kind}, {len(plan.runs)} runs)",
         caption=caption,
+        optional=dict.fromkeys((2, 4, 8), "'scalinglaws sweep plan PLAN --json'"),
     )
 
 
@@ -376,25 +401,29 @@ def run_command(
         mem_gb=mem_gb,
         slurm_cluster=slurm_cluster,
     )
-    incomplete = summary.failed or summary.interrupted or summary.kept_failed
+    incomplete = (
+        summary.failed
+        or summary.interrupted
+        or summary.kept_failed
+        or summary.elsewhere
+        or summary.pending
+        or _adopted_failed(summary)
+    )
     if as_json:
         emit_json(summary.to_dict())
         if incomplete or summary.tables_error:  # a script must see an unfinished sweep
             raise click.exceptions.Exit(1)
         return
-    text = (
-        f"sweep {summary.folder}: {summary.planned} planned, {summary.already_done} already "
-        f"done, ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed"
-        + (f", {len(summary.interrupted)} interrupted" if summary.interrupted else "")
-        + f") in {_fmt_seconds(summary.wall_seconds)}"
-    )
-    if summary.kept_failed:
-        text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
-    click.echo(text)
+    click.echo(_summary_text(summary))
     for run_id, error in summary.failed:
         click.echo(f"  failed: {run_id}: {error}")
     for run_id, error in summary.interrupted:
         click.echo(f"  interrupted: {run_id}: {error}")
+    for run_id, outcome in summary.adopted:
+        click.echo(f"  finished by an earlier driver's worker: {run_id}: {outcome}")
+    if summary.elsewhere:
+        held = ", ".join(f"{rid} ({worker})" for rid, worker in summary.elsewhere)
+        click.echo(f"left to another driver's live worker(s): {held}")
     click.echo(f"tables: {summary.runs_csv}  {summary.curves_csv}")
     for problem in summary.problems:
         click.echo(f"warning: {problem}", err=True)
@@ -422,9 +451,65 @@ def run_command(
             err=True,
         )
         raise click.exceptions.Exit(1)
+    if summary.elsewhere or summary.pending or _adopted_failed(summary):
+        click.echo(f"error: the sweep is incomplete: {_unfinished_text(summary)}.", err=True)
+        raise click.exceptions.Exit(1)
     if summary.tables_error:
         click.echo(f"error: {summary.tables_error}", err=True)
         raise click.exceptions.Exit(1)
+
+
+def _adopted_failed(summary: Any) -> int:
+    """How many runs an earlier driver's worker finished as failed."""
+    return sum(1 for _, outcome in summary.adopted if outcome.startswith("failed"))
+
+
+def _summary_text(summary: Any) -> str:
+    """The first line of 'sweep run': what became of every planned run, and how long it
+    took.  Its counts add up to the planned runs (categories that are 0 are left out, except
+    the runs done before and the runs ran now)."""
+    ran = (
+        f"ran {summary.ran} ({summary.succeeded} ok, {len(summary.failed)} failed"
+        + (f", {len(summary.interrupted)} interrupted" if summary.interrupted else "")
+        + ")"
+    )
+    parts = [f"{summary.already_done} already done", ran]
+    if summary.adopted:
+        failed = _adopted_failed(summary)
+        parts.append(
+            f"{len(summary.adopted)} finished by an earlier driver's worker"
+            + (f" ({failed} failed)" if failed else "")
+        )
+    if summary.elsewhere:
+        parts.append(f"{len(summary.elsewhere)} still running elsewhere")
+    if summary.pending:
+        parts.append(f"{len(summary.pending)} pending")
+    text = (
+        f"sweep {summary.folder}: {summary.planned} planned, {', '.join(parts)} in "
+        f"{_fmt_seconds(summary.wall_seconds)}"
+    )
+    if summary.kept_failed:
+        text += f"; {summary.kept_failed} failed earlier (--retry-failed re-runs them)"
+    return text
+
+
+def _unfinished_text(summary: Any) -> str:
+    """Why a sweep that ran without errors of its own is still unfinished."""
+    parts = []
+    if summary.elsewhere:
+        parts.append(
+            f"{len(summary.elsewhere)} run(s) are still being trained by a live worker of "
+            "another driver (run 'scalinglaws sweep run' again when it ends)"
+        )
+    if summary.pending:
+        parts.append(f"{len(summary.pending)} run(s) did not start (run 'sweep run' again)")
+    failed = _adopted_failed(summary)
+    if failed:
+        parts.append(
+            f"{failed} run(s) finished by an earlier driver's worker failed "
+            "('sweep run --retry-failed' runs them again)"
+        )
+    return "; ".join(parts)
 
 
 # ------------------------------------------------------------------ status
@@ -472,6 +557,7 @@ def status_command(folder: str, as_json: bool) -> None:
         ["run", "state", "N", "D", "C", "loss", "progress / error"],
         title=f"Sweep '{status.name}' in {status.folder}",
         caption=summary,
+        optional=dict.fromkeys((4, 3), "'scalinglaws sweep status FOLDER --json'"),
     )
 
 

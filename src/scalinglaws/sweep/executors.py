@@ -14,7 +14,9 @@ Every executor has the same small interface, which is all the runner uses::
   nothing is pickled.  Each run sets ``torch.set_num_threads(1)`` (one process per core, one
   thread each).  A fresh process per run costs ~2 s of start-up (importing torch) but isolates
   runs completely: a crash or out-of-memory kill is attributed to its own run, and a run's
-  memory is returned to the system when it ends.
+  memory is returned to the system when it ends.  On Linux a worker dies with its driver
+  (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), so ``kill -9`` of the driver leaves no orphan
+  training on: its runs are interrupted and run again on resume.
 * ``ray`` — joins a running cluster (``address``) or starts a local one on the loopback
   interface (every service of it listens on 127.0.0.1 only, no dashboard UI) whose private
   (0700) temporary folder lives in the sweep folder; Ray's AF_UNIX socket paths must stay
@@ -54,6 +56,10 @@ MAX_SOCKET_PATH = 107
 #: What Ray appends to its temp dir for its longest socket path:
 #: "/session_2025-01-01_00-00-00_123456_1234567/sockets/plasma_store".
 RAY_SOCKET_SUFFIX = 64
+#: Environment variable telling a local worker its driver's pid (it dies with that process).
+PARENT_PID_ENV = "SCALINGLAWS_WORKER_PARENT_PID"
+#: ``prctl`` option that sets the signal a process gets when its parent dies (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
 
 
 class WorkerError(ScalingLawsError):
@@ -141,10 +147,46 @@ def _import(ref: str) -> Callable[..., Any]:
     return obj
 
 
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
+    """Ask the kernel to send ``sig`` to this process when its parent dies (Linux
+    ``prctl(PR_SET_PDEATHSIG)``).  True when set; False where unsupported (not Linux, no
+    libc) — a no-op there.  The signal follows the parent *thread* that started this process,
+    and the setting survives ``exec`` (so set it first thing in the child)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # another libc, or no prctl
+        return False
+
+
+def die_with_parent(expected_parent: int | None) -> None:
+    """Make this worker die with the driver whose pid is ``expected_parent`` (None: do
+    nothing).  Sets the parent-death signal, then closes the race where the driver died
+    before that: if this process's parent is no longer ``expected_parent`` (it was re-parented
+    to init or a sub-reaper), exit at once — nothing has started yet."""
+    if expected_parent is None:
+        return
+    if set_parent_death_signal() and os.getppid() != expected_parent:
+        os.kill(os.getpid(), signal.SIGKILL)  # as if the signal had come: nothing has run
+
+
+def _expected_parent() -> int | None:
+    """The driver pid the local executor passed in :data:`PARENT_PID_ENV` (removed from the
+    environment, so the worker's own children do not inherit it); None when absent."""
+    text = os.environ.pop(PARENT_PID_ENV, "")
+    return int(text) if text.strip().isdigit() else None
+
+
 def worker_main(argv: list[str]) -> int:
     """Entry point of a local worker process: ``python -m scalinglaws.sweep.executors
     MODULE:FUNCTION ARGS.json RESULT.json`` — call the function on the JSON arguments and
-    write its JSON result (or the exception) atomically; exit status 0, or 1 on an exception."""
+    write its JSON result (or the exception) atomically; exit status 0, or 1 on an exception.
+    Started by a :class:`LocalExecutor`, it dies with that driver (:func:`die_with_parent`)."""
+    die_with_parent(_expected_parent())
     from scalinglaws.sweep.store import atomic_write_json
 
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -233,7 +275,9 @@ class LocalExecutor(Executor):
     JSON values: nothing is pickled, and the caller's script is never re-imported (so no
     ``if __name__ == "__main__"`` guard is needed).  The child gets this process's
     ``sys.path`` as PYTHONPATH.  With ``log_dir``, a task's output goes to
-    ``<log_dir>/<name>.log`` (removed when empty).
+    ``<log_dir>/<name>.log`` (removed when empty).  On Linux every worker is killed
+    (SIGKILL) when the thread that submitted it ends — in practice, when the driver dies,
+    even by ``kill -9``; see :func:`die_with_parent`.
     """
 
     name = "local"
@@ -252,6 +296,7 @@ class LocalExecutor(Executor):
         if self._log_dir is not None and name:
             self._log_dir.mkdir(parents=True, exist_ok=True)
             log = self._log_dir / f"{name}.log"
+        self._env[PARENT_PID_ENV] = str(os.getpid())  # the worker dies with this process
         handle = _ProcessHandle(_reference(fn), args, self._scratch, log, self._env)
         self._handles = [h for h in self._handles if not h.done()] + [handle]
         return handle
@@ -682,8 +727,10 @@ __all__ = [
     "SlurmExecutor",
     "WorkerError",
     "check_executor",
+    "die_with_parent",
     "make_executor",
     "ray_temp_dir",
+    "set_parent_death_signal",
     "worker_main",
 ]
 

@@ -11,7 +11,9 @@ Three kinds of plan, each a list of concrete runs (:class:`PlannedRun`):
     - a number r: r tokens per parameter (default 20, Hoffmann et al. 2022's rule of thumb):
       N* solves C = k(N*)·r·N*², k(N) = f(family(N)) / N (fixed-point iteration);
     - a preset name (``"hoffmann2022"``, ...): its compute-optimal N*(C);
-    - ``"fit:<path>"``: the N*(C) of a prior fit saved with ``Fit.to_json``.
+    - ``"fit:<path>"``: the N*(C) of a prior fit saved with ``Fit.to_json``; a relative path
+      is relative to the plan file's folder (``base_dir``), while ``sweep plan --center
+      fit:PATH`` on the command line makes PATH absolute against the working directory.
 * ``"grid"`` — every (N, D) of ``sizes`` x ``tokens`` (for Approach 3's parametric fit).
 * ``"fixed-tokens"`` — ``sizes`` at one large D (Kaplan et al. 2020's L(N) with D ≫ N).
 

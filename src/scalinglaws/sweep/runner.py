@@ -540,7 +540,10 @@ def sweep_status(folder: str | Path) -> SweepStatus:
 # ============================================================================ the driver
 @dataclass
 class SweepSummary:
-    """What one ``run_sweep`` did."""
+    """What one ``run_sweep`` did, accounting for every planned run (:meth:`counts`): done
+    before, failed before (kept), ran now (succeeded, failed or interrupted), finished
+    meanwhile by a live worker of an earlier driver (adopted), still running in such a
+    worker (elsewhere), or pending."""
 
     folder: Path
     planned: int
@@ -561,8 +564,30 @@ class SweepSummary:
     problems: list[str] = field(default_factory=list)
     #: Why runs.csv / curves.csv could not be written at the end (empty when they were).
     tables_error: str = ""
+    #: Runs a live worker of an earlier driver was training, which this one waited for and
+    #: that worker finished: (run id, "ok"/"failed" + " by pid P on HOST").
+    adopted: list[tuple[str, str]] = field(default_factory=list)
+    #: Runs still held by a live worker of another driver when this one ended:
+    #: (run id, "pid P on HOST").
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)
+    #: Runs neither finished nor started (by anyone) when this driver ended.
+    pending: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Planned runs by what became of them; the values add up to :attr:`planned`."""
+        return {
+            "done_before": self.already_done,
+            "failed_before": self.kept_failed,
+            "succeeded": self.succeeded,
+            "failed": len(self.failed),
+            "interrupted": len(self.interrupted),
+            "adopted": len(self.adopted),
+            "elsewhere": len(self.elsewhere),
+            "pending": len(self.pending),
+        }
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (for ``sweep run --json``)."""
         return {
             "folder": str(self.folder),
             "planned": self.planned,
@@ -579,6 +604,10 @@ class SweepSummary:
             "interrupted": [{"run_id": r, "error": e} for r, e in self.interrupted],
             "problems": self.problems,
             "tables_error": self.tables_error,
+            "adopted": [{"run_id": r, "outcome": o} for r, o in self.adopted],
+            "elsewhere": [{"run_id": r, "worker": w} for r, w in self.elsewhere],
+            "pending": self.pending,
+            "counts": self.counts(),
         }
 
 
@@ -730,6 +759,11 @@ def run_sweep(
                         f"done, {kept_failed} failed kept"
                         + (" (not retried)" if kept_failed else "")
                     )
+                if waiting:
+                    view.log(
+                        f"waiting for {len(waiting)} run(s) that live worker(s) of an earlier "
+                        f"driver are training: {_held_text(store, waiting)}"
+                    )
                 driver.loop(ex, view)
         finally:
             if ex is not None:
@@ -756,7 +790,26 @@ def run_sweep(
         interrupted=driver.interrupted,
         problems=list(dict.fromkeys(store.problems)),
         tables_error=tables_error,
+        adopted=driver.adopted,
+        elsewhere=[(rid, _holder(store, rid)) for rid in driver.waiting],
+        pending=[r.run_id for r in driver.todo] + list(driver.in_flight),
     )
+
+
+def _holder(store: SweepStore, run_id: str) -> str:
+    """The worker whose marker holds ``run_id``, as "pid P on HOST" ("an unknown worker"
+    when the marker is gone)."""
+    marker = store.markers().get(run_id) or {}
+    if not marker:
+        return "an unknown worker"
+    return f"pid {marker.get('pid', '?')} on {marker.get('host', '?')}"
+
+
+def _held_text(store: SweepStore, runs: dict[str, Any], most: int = 5) -> str:
+    """The first ``most`` of ``runs`` with their workers: "RUN (pid P on HOST), ..."."""
+    shown = [f"{rid} ({_holder(store, rid)})" for rid in list(runs)[:most]]
+    more = f" and {len(runs) - most} more" if len(runs) > most else ""
+    return ", ".join(shown) + more
 
 
 class _Driver:
@@ -781,6 +834,8 @@ class _Driver:
         self.ran = 0
         self.failures: list[tuple[str, str]] = []
         self.interrupted: list[tuple[str, str]] = []
+        #: Waited-for runs finished by an earlier driver's worker: (run id, outcome).
+        self.adopted: list[tuple[str, str]] = []
         self._tables_at = 0.0
 
     def loop(self, ex: Any, view: _ProgressView) -> None:
@@ -810,6 +865,7 @@ class _Driver:
                 rec = self.store.read_record(rid, quarantine=True) if marker is None else None
                 if rec is not None:
                     self.records[rid] = rec
+                    self.adopted.append((rid, _adopted_outcome(rec)))
                     view.finished(run, rec, adopted=True)
                 else:  # its worker died too: run it here
                     with contextlib.suppress(OSError):
@@ -875,6 +931,12 @@ class _Driver:
         view.finished(
             run, {"status": "interrupted", "error": {"type": "Interrupted", "message": why}}
         )
+
+
+def _adopted_outcome(record: dict[str, Any]) -> str:
+    """What became of a run another driver's worker finished: "ok by pid P on HOST"."""
+    where = f"pid {record.get('pid', '?')} on {record.get('host', '?')}"
+    return f"{record.get('status', '?')} by {where}"
 
 
 def _killed_by_signal(handle: Any, exc: WorkerError) -> bool:
@@ -984,7 +1046,8 @@ class _ProgressView:
             err = record.get("error") or {}
             text = f"{idx} FAILED {run.run_id}  {err.get('type')}: {err.get('message')}"
         if adopted:
-            text += "  (finished by a worker of an earlier sweep run)"
+            where = f"pid {record.get('pid', '?')} on {record.get('host', '?')}"
+            text += f"  (finished by {where}, a worker of an earlier sweep run)"
         self.log(text)
 
     def update(self, in_flight: dict[str, Any], waiting: dict[str, Any], store: SweepStore) -> None:
