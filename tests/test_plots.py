@@ -220,7 +220,9 @@ def test_frontier_from_envelope(fit1, curves):
 
 # ============================================================================ IsoLoss
 def test_isoloss_contours(fit3, runs):
-    fig = plots.plot_isoloss(fit3, runs, levels=[2.5, 3.0, 3.5, 4.0])
+    plain = plots.plot_isoloss(fit3, runs, levels=[2.5, 3.0, 3.5, 4.0])  # a fit: no famous models
+    assert "Chinchilla (70B)" not in [t.get_text() for t in plain.legends[0].get_texts()]
+    fig = plots.plot_isoloss(fit3, runs, levels=[2.5, 3.0, 3.5, 4.0], models=True)
     ax = fig.axes[0]
     labelled_log(ax, x=True, y=True)
     # the contour of level 3.0 passes through points where the law equals 3.0

@@ -21,6 +21,7 @@ from scalinglaws.plots.inputs import (
     _short_label,
 )
 from scalinglaws.plots.style import (
+    COLUMN_WIDTH,
     LABELS,
     SIZE_CMAP,
     FlopsPerToken,
@@ -28,6 +29,7 @@ from scalinglaws.plots.style import (
     _colorbar,
     _figure,
     _legend_below,
+    _legend_clear,
     _log_norm,
     _set_log_limits,
     _styled,
@@ -74,7 +76,7 @@ def plot_loss_vs_compute(
     """
     r = _runs(runs)
     k = FlopsConvention.of(r.flops_per_param_token if flops_per_token is None else flops_per_token)
-    fig, axes = _figure(size=(7.6, 4.9))
+    fig, axes = _figure(size=(COLUMN_WIDTH, 4.9))
     ax = axes[0, 0]
     N, C, L = r.N, r.C, r.L
     norm = _log_norm(N)
@@ -166,7 +168,7 @@ def plot_training_curves(
             f"training curves need runs with several checkpoints, but every run of {r.source} "
             "has one row; give a run id or step column"
         )
-    fig, axes = _figure(size=(7.6, 4.9))
+    fig, axes = _figure(size=(COLUMN_WIDTH, 4.9))
     ax = axes[0, 0]
     norm = _log_norm(r.N)
     cmap = _cmap(SIZE_CMAP)
@@ -217,5 +219,5 @@ def plot_training_curves(
     ax.set_ylabel(LABELS["L"])
     ax.set_title(title or "Training curves")
     _colorbar(fig, ax, SIZE_CMAP, norm, "Parameters N", "count")
-    ax.legend(loc="upper right")
+    _legend_clear(fig, ax, ncols=2)
     return fig

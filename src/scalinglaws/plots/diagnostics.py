@@ -20,11 +20,14 @@ from scalinglaws.plots.inputs import (
 from scalinglaws.plots.style import (
     APPROACH_LABELS,
     BUDGET_CMAP,
+    COLUMN_WIDTH,
     LABELS,
     PALETTE,
     _cmap,
     _colorbar,
     _figure,
+    _legend_clear,
+    _legend_under,
     _log_norm,
     _set_log_limits,
     _styled,
@@ -94,8 +97,8 @@ def plot_residuals(fit: Any, runs: Any = None, title: str | None = None) -> Figu
     cols, obs, pred = _residual_table(fit, runs)
     res = _quiet_log(obs) - _quiet_log(pred)
     ok = np.isfinite(res)
-    fig, axes = _figure(ncols=3, size=(13.0, 4.0))
-    for ax, var in zip(axes[0], ("N", "D", "C"), strict=True):
+    fig, axes = _figure(nrows=3, size=(COLUMN_WIDTH, 8.4))  # stacked: legible at column width
+    for ax, var in zip(axes[:, 0], ("N", "D", "C"), strict=True):
         x = cols[var][ok]
         ax.scatter(x, res[ok], s=12, color=PALETTE[0], alpha=0.6, lw=0, label="rows")
         ax.axhline(0.0, color="black", lw=0.8)
@@ -108,9 +111,10 @@ def plot_residuals(fit: Any, runs: Any = None, title: str | None = None) -> Figu
         ax.set_ylabel("Residual log L − log L̂")
         ax.set_title(f"Residuals against {var}")
     lim = float(np.nanmax(np.abs(res[ok]))) * 1.1 if ok.any() else 0.1
-    for ax in axes[0]:
+    for ax in axes[:, 0]:
         ax.set_ylim(-lim, lim)
-    axes[0, 0].legend(loc="upper right")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(handles))
     fig.suptitle(title or f"{APPROACH_LABELS.get(str(fit.approach), 'fit')}: residuals")
     return fig
 
@@ -151,7 +155,7 @@ def plot_predicted_vs_observed(fit: Any, runs: Any = None, title: str | None = N
     ax.set_ylabel("Predicted loss L̂ (nats per token)")
     ax.set_title(title or f"{APPROACH_LABELS.get(str(fit.approach), 'fit')}: predicted vs observed")
     _colorbar(fig, ax, BUDGET_CMAP, norm, "Training compute C (FLOPs)", "flops")
-    ax.legend(loc="upper left")
+    _legend_clear(fig, ax, ncols=1)
     return fig
 
 
@@ -187,9 +191,11 @@ def plot_bootstrap(fit: Any, published: bool = True, title: str | None = None) -
         panels["a"] = (a, float(fit.law.a))  # type: ignore[attr-defined]
     if not panels:
         panels = {k: (v, float(fit.params.get(k, math.nan))) for k, v in arrays.items()}
-    fig, axes = _figure(ncols=len(panels), size=(max(7.0, 3.9 * len(panels) + 0.6), 3.9))
+    # one panel a row, its legend to its right: side by side, three panels and their legends
+    # would not be legible at the report's column width
+    fig, axes = _figure(nrows=len(panels), size=(COLUMN_WIDTH, 0.5 + 2.6 * len(panels)))
     tail = 100 * (1 - fit.level) / 2
-    for ax, (name, (v, point)) in zip(axes[0], panels.items(), strict=True):
+    for ax, (name, (v, point)) in zip(axes[:, 0], panels.items(), strict=True):
         v = v[np.isfinite(v)]
         ax.hist(v, bins=min(40, max(8, v.size // 8)), color=PALETTE[0], alpha=0.75)
         lo, hi = np.percentile(v, [tail, 100 - tail]) if v.size >= 2 else (math.nan, math.nan)
@@ -214,7 +220,7 @@ def plot_bootstrap(fit: Any, published: bool = True, title: str | None = None) -
         ax.set_xlabel(pretty)
         ax.set_ylabel("Bootstrap replicates")
         ax.set_title(f"{name}: {v.size} replicates")
-        ax.legend(loc="upper right", fontsize=7.5)
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.suptitle(title or "Bootstrap distributions of the exponents")
     return fig
 
@@ -229,8 +235,8 @@ def plot_backtest(result: Any, runs: Any = None, title: str | None = None) -> Fi
     intervals (when the fit was bootstrapped), the cut as a dashed line.  Right: predicted
     against held-out loss with the same intervals and the line L̂ = L."""
     table = result.table
-    fig, axes = _figure(ncols=2, size=(12.4, 4.9))
-    ax, ax2 = axes[0, 0], axes[0, 1]
+    fig, axes = _figure(nrows=2, size=(COLUMN_WIDTH, 10.6))  # stacked: legible at column width
+    ax, ax2 = axes[0, 0], axes[1, 0]
     if runs is not None:
         r = _final_runs(_runs(runs))
         train = r.C <= result.cut * (1 + 1e-12)
@@ -266,7 +272,7 @@ def plot_backtest(result: Any, runs: Any = None, title: str | None = None) -> Fi
     ax.set_xlabel(LABELS["C"])
     ax.set_ylabel(LABELS["L"])
     ax.set_title("Held-out runs and their predictions")
-    ax.legend(loc="upper right")
+    _legend_under(ax, ncols=1)
     lo = float(min(obs.min(), pred.min()))
     hi = float(max(obs.max(), pred.max()))
     if has_ci:
@@ -280,6 +286,6 @@ def plot_backtest(result: Any, runs: Any = None, title: str | None = None) -> Fi
     ax2.set_xlabel("Held-out loss L (nats per token)")
     ax2.set_ylabel("Predicted loss L̂ (nats per token)")
     ax2.set_title("Predicted against held-out loss")
-    ax2.legend(loc="upper left")
+    _legend_under(ax2, ncols=1)
     fig.suptitle(title or f"Backtest: {APPROACH_LABELS.get(str(result.fit.approach), 'fit')}")
     return fig

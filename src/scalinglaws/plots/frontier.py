@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from scalinglaws.convention import FlopsConvention
 from scalinglaws.errors import (
@@ -23,11 +25,12 @@ from scalinglaws.plots.inputs import (
 )
 from scalinglaws.plots.style import (
     APPROACH_LABELS,
+    COLUMN_WIDTH,
     LABELS,
     PALETTE,
     FlopsPerToken,
     _figure,
-    _legend,
+    _legend_under,
     _set_log_limits,
     _styled,
     log_axis,
@@ -176,54 +179,31 @@ def plot_frontier(
         hi = max([data[1] * 2 if data else lo * 1e4, *[b * 3 for b in budgets]])
         C_range = (lo, hi)
     grid = _geomspace(C_range[0], C_range[1], 160)
-    fig, axes = _figure(ncols=2, size=(11.6, 4.9))
+    # stacked: side by side, each panel would be half the report's column wide
+    fig, axes = _figure(nrows=2, size=(COLUMN_WIDTH, 9.6 + 0.55 * len(fits)))
     single = len(fits) == 1
-    for col, (which, ylabel) in enumerate(
+    bands = [frontier_band(fit, grid, flops_per_token) for fit in fits]
+    for row, (which, ylabel) in enumerate(
         (("N", "Optimal parameters N*"), ("D", "Optimal training tokens D*"))
     ):
-        ax = axes[0, col]
+        ax = axes[row, 0]
         if data is not None and C_range[1] > data[1]:
-            ax.axvspan(data[1], C_range[1], color="0.93", zorder=0, lw=0)
-            ax.text(
-                math.sqrt(data[1] * C_range[1]) if single else data[1] * 1.15,
-                0.03,
-                "extrapolated",
-                transform=ax.get_xaxis_transform(),
-                ha="center" if single else "left",
-                va="bottom",
-                color="0.35",
-                fontsize=8.5,
-            )
+            _shade_extrapolation(ax, data[1], C_range[1], single)
         for i, fit in enumerate(fits):
             colour = PALETTE[i % len(PALETTE)]
             N, D = frontier_curve(fit, grid, flops_per_token)
-            y = N if which == "N" else D
             ax.plot(
                 grid,
-                y,
+                N if which == "N" else D,
                 color=colour,
                 lw=1.8,
-                zorder=3,
+                zorder=4,
                 label=_fit_label(fit, "a" if which == "N" else "b"),
             )
-            band = frontier_band(fit, grid, flops_per_token)
-            if band is not None:
-                lo_b, hi_b = (band[0], band[1]) if which == "N" else (band[2], band[3])
-                ok = np.isfinite(lo_b) & np.isfinite(hi_b)
-                if ok.any():
-                    ax.fill_between(
-                        grid[ok],
-                        lo_b[ok],
-                        hi_b[ok],
-                        color=colour,
-                        alpha=0.18,
-                        lw=0,
-                        zorder=2,
-                        label=f"{100 * fit.level:g}% bootstrap band",
-                    )
             _frontier_data(ax, fit, which, colour)
             for b in budgets:
                 _mark_budget(ax, fit, which, b, colour, flops_per_token, annotate=single)
+        _draw_bands(ax, fits, bands, grid, which)
         _set_log_limits(ax, "x", C_range[0], C_range[1], 1.0)
         log_axis(ax, "x", "flops")
         ax.set_xlabel(LABELS["C"])
@@ -233,11 +213,70 @@ def plot_frontier(
         ax.set_title(
             "Compute-optimal model size N*(C)" if which == "N" else "Compute-optimal data D*(C)"
         )
-        # under each panel: inside, the entries of three approaches would cover the lines
-        _legend(ax, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1)
+    _frontier_legends(axes[0, 0], axes[1, 0])
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _shade_extrapolation(ax: Axes, c_data: float, c_hi: float, single: bool) -> None:
+    """Grey beyond the data's largest compute, labelled "extrapolated"."""
+    ax.axvspan(c_data, c_hi, color="0.93", zorder=0, lw=0)
+    ax.text(
+        math.sqrt(c_data * c_hi) if single else c_data * 1.15,
+        0.03,
+        "extrapolated",
+        transform=ax.get_xaxis_transform(),
+        ha="center" if single else "left",
+        va="bottom",
+        color="0.35",
+        fontsize=8.5,
+    )
+
+
+def _draw_bands(ax: Axes, fits: list[Any], bands: list[Any], grid: np.ndarray, which: str) -> None:
+    """Each fit's bootstrap band, the widest underneath, each outlined in its colour: a narrow
+    band under two wide translucent ones would otherwise vanish."""
+    drawn = []
+    for i, (fit, band) in enumerate(zip(fits, bands, strict=True)):
+        if band is None:
+            continue
+        lo_b, hi_b = (band[0], band[1]) if which == "N" else (band[2], band[3])
+        ok = np.isfinite(lo_b) & np.isfinite(hi_b) & (lo_b > 0) & (hi_b > 0)
+        if ok.any():
+            width = float(np.mean(np.log(hi_b[ok] / lo_b[ok])))
+            drawn.append((width, i, fit, lo_b, hi_b, ok))
+    for rank, (_, i, fit, lo_b, hi_b, ok) in enumerate(sorted(drawn, key=lambda t: -t[0])):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.fill_between(
+            grid[ok],
+            lo_b[ok],
+            hi_b[ok],
+            facecolor=mcolors.to_rgba(colour, 0.16),
+            edgecolor=mcolors.to_rgba(colour, 0.9),
+            lw=0.9,
+            ls="--",
+            zorder=2 + 0.1 * rank,
+            label=f"{100 * fit.level:g}% bootstrap band",
+        )
+
+
+def _frontier_legends(ax_n: Axes, ax_d: Axes) -> None:
+    """The legend of the N* panel under it; under the D* panel only what differs (its
+    exponents b and its budgets' D*), so nothing is listed twice."""
+    _legend_under(ax_n, ncols=1)
+    handles, labels = ax_d.get_legend_handles_labels()
+    shown = set(ax_n.get_legend_handles_labels()[1])
+    keep = [(h, lbl) for h, lbl in zip(handles, labels, strict=True) if lbl not in shown]
+    if keep:
+        anchor = offset_copy(ax_d.transAxes, fig=ax_d.figure, y=-0.52, units="inches")
+        ax_d.legend(
+            [h for h, _ in keep],
+            [lbl for _, lbl in keep],
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=anchor,
+        )
 
 
 def _frontier_data(ax: Axes, fit: Any, which: str, colour: str) -> None:

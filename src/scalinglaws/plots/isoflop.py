@@ -17,11 +17,12 @@ from scalinglaws.plots.inputs import (
 )
 from scalinglaws.plots.style import (
     BUDGET_CMAP,
+    COLUMN_WIDTH,
     LABELS,
     _cmap,
     _colorbar,
     _figure,
-    _legend,
+    _legend_clear,
     _log_norm,
     _set_log_limits,
     _styled,
@@ -45,7 +46,7 @@ def plot_isoflop(fit: Any, runs: Any = None, title: str | None = None) -> Figure
             "an IsoFLOP figure needs an Approach 2 fit (its extra['profiles']); fit "
             "Approach2() to runs with several model sizes per FLOP budget"
         )
-    fig, axes = _figure(size=(7.4, 4.8))
+    fig, axes = _figure(size=(COLUMN_WIDTH, 4.8))
     ax = axes[0, 0]
     norm = _log_norm([p["C"] for p in profiles])
     cmap = _cmap(BUDGET_CMAP)
@@ -98,5 +99,5 @@ def plot_isoflop(fit: Any, runs: Any = None, title: str | None = None) -> Figure
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_title(title or f"IsoFLOP profiles: {len(profiles)} budgets")
     _colorbar(fig, ax, BUDGET_CMAP, norm, "FLOP budget C", "flops")
-    _legend(ax)
+    _legend_clear(fig, ax, ncols=2)
     return fig

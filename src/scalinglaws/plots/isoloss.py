@@ -22,6 +22,7 @@ from scalinglaws.plots.inputs import (
 )
 from scalinglaws.plots.published import PUBLISHED_MODELS, Model
 from scalinglaws.plots.style import (
+    COLUMN_WIDTH,
     LABELS,
     LOSS_CMAP,
     PALETTE,
@@ -55,10 +56,11 @@ def plot_isoloss(
     levels: Any = None,
     C_range: tuple[float, float] | None = None,
     N_range: tuple[float, float] | None = None,
-    models: Sequence[Model] | bool = True,
+    models: Sequence[Model] | bool | None = None,
     marks: Sequence[tuple[str, float, float]] = (),
     flops_per_token: FlopsPerToken = 6.0,
     title: str | None = None,
+    budgets: Sequence[float] = (),
 ) -> Figure:
     """IsoLoss contours over compute and model size (Hoffmann et al. 2022, Figure 4 left).
 
@@ -67,18 +69,24 @@ def plot_isoloss(
     contours of L(N, C/(k·N)) on a log grid of (C, N).  The dashed line is the efficient
     frontier N*(C) through the contours' minima (:func:`scalinglaws.allocation.efficient_frontier`).
     ``runs`` adds the data at (C, N) coloured by loss on the same scale; ``models=True`` marks
-    the published models of :data:`PUBLISHED_MODELS` inside the range; ``marks`` adds
+    the published models of :data:`PUBLISHED_MODELS` inside the range (the default, None, marks
+    them for a published law given by its preset name, not for a fit); ``marks`` adds
     ``(label, N, C)`` points of your own.  ``flops_per_token`` is k of C = k·N·D or a callable
-    f(N) for C = f(N)·D (e.g. a sweep's own convention).
+    f(N) for C = f(N)·D (e.g. a sweep's own convention).  ``budgets`` are marked as dotted
+    vertical lines.  The compute axis spans the runs, the budgets, the marks and the models
+    drawn, with a factor 3 margin (:func:`_default_c_range`), so GPT-3 stretches it over a
+    dozen decades when its marker is asked for next to a law of small runs.
     """
     from scalinglaws.allocation import efficient_frontier
 
     nd = _resolve_law(law)
     _need_nd(nd, "an IsoLoss figure")
     r = _final_runs(_runs(runs)) if runs is not None else None
+    if models is None:  # famous models belong next to a published law, not a user's fit
+        models = isinstance(law, str) or type(law).__name__ == "Preset"
     model_list = list(PUBLISHED_MODELS if models is True else (models or []))
     if C_range is None:
-        C_range = _default_c_range(r, model_list, marks)
+        C_range = _default_c_range(r, model_list, marks, budgets)
     front = efficient_frontier(nd, C_range, 80, flops_per_token)
     f_n = np.asarray(front.N, dtype=float)
     if N_range is None:
@@ -88,7 +96,7 @@ def plot_isoloss(
     lv = np.atleast_1d(np.asarray(levels, dtype=float))
     norm = _lin_norm(np.concatenate([lv, r.L if r is not None else []]))
     cmap = _cmap(LOSS_CMAP)
-    fig, axes = _figure(size=(8.4, 6.0))
+    fig, axes = _figure(size=(COLUMN_WIDTH, 6.0))
     ax = axes[0, 0]
     _draw_contours(ax, nd, lv, C_range, N_range, flops_per_token, cmap, norm)
     ax.plot([], [], color=cmap(0.5), lw=1.3, label="IsoLoss contours of the law")
@@ -102,6 +110,11 @@ def plot_isoloss(
     shown = [m for m in model_list if C_range[0] <= m.C <= C_range[1]]
     shown += [Model(lbl, n, math.nan, c, "user") for lbl, n, c in marks]
     _mark_models(ax, shown)
+    for i, b in enumerate(budgets):
+        ax.axvline(
+            float(b), color="0.45", lw=0.9, ls=":", zorder=2,
+            label="requested budgets" if i == 0 else None,
+        )  # fmt: skip
     _set_log_limits(ax, "x", C_range[0], C_range[1], 1.0)
     ax.set_ylim(N_range[0], N_range[1])
     log_axis(ax, "x", "flops")
@@ -115,14 +128,23 @@ def plot_isoloss(
 
 
 def _default_c_range(
-    r: Any, models: Sequence[Model], marks: Sequence[tuple[str, float, float]]
+    r: Any,
+    models: Sequence[Model],
+    marks: Sequence[tuple[str, float, float]],
+    budgets: Sequence[float] = (),
 ) -> tuple[float, float]:
-    """The compute range of an IsoLoss figure: from a third of the runs' smallest C (else
-    1e18) to three times the largest of 30x the runs' largest C (else 1e24) and the models'
-    and marks' C."""
-    cs = [m.C for m in models] + [c for _, _, c in marks]
-    lo = float(r.C.min()) / 3 if r is not None else 1e18
-    hi = max([float(r.C.max()) * 30 if r is not None else 1e24, *cs]) * 3
+    """The compute range of an IsoLoss figure: from a third of the smallest to three times
+    the largest C of the runs, the budgets, the marks and the models (1e18 to 1e24 when there
+    are none), at least two decades wide."""
+    cs = [m.C for m in models] + [c for _, _, c in marks] + [float(b) for b in budgets]
+    if r is not None:
+        cs += [float(r.C.min()), float(r.C.max())]
+    if not cs:
+        return 1e18, 1e24
+    lo, hi = min(cs) / 3, max(cs) * 3
+    if hi / lo < 100:
+        mid = math.sqrt(lo * hi)
+        lo, hi = mid / 10, mid * 10
     return lo, hi
 
 
@@ -176,13 +198,24 @@ def _draw_contours(
     ax.contour(CC, NN, LL, levels=np.sort(lv), cmap=cmap, norm=norm, linewidths=1.3)
     optimum = isoloss_contours(nd, lv, N_range, 8, flops_per_token).optimum
     tips = zip(lv, np.atleast_1d(optimum.C), np.atleast_1d(optimum.N), strict=True)
-    for level, c_opt, n_opt in tips:
-        if np.isfinite(c_opt) and C_range[0] < c_opt < C_range[1] and N_range[0] < n_opt:
-            ax.annotate(
-                f"{level:g}", (c_opt, n_opt), xytext=(-5, 0), textcoords="offset points",
-                ha="right", va="center", fontsize=7, color=cmap(norm(level)),
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
-            )  # fmt: skip
+    placed: list[tuple[float, float]] = []  # label positions, in fractions of the axes
+    for level, c_opt, n_opt in sorted(tips, key=lambda t: t[0]):
+        if not (np.isfinite(c_opt) and C_range[0] < c_opt < C_range[1] and N_range[0] < n_opt):
+            continue
+        at = (_fraction(c_opt, C_range), _fraction(n_opt, N_range))
+        if any(abs(at[0] - x) < 0.09 and abs(at[1] - y) < 0.045 for x, y in placed):
+            continue  # would overlap a label already drawn: the colour bar names the level
+        placed.append(at)
+        ax.annotate(
+            f"{level:g}", (c_opt, n_opt), xytext=(-5, 0), textcoords="offset points",
+            ha="right", va="center", fontsize=8.5, color=cmap(norm(level)),
+            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+        )  # fmt: skip
+
+
+def _fraction(x: float, lim: tuple[float, float]) -> float:
+    """Where ``x`` sits on a log axis spanning ``lim``, as a fraction of its length."""
+    return math.log(x / lim[0]) / math.log(lim[1] / lim[0])
 
 
 def _mark_models(ax: Axes, models: Sequence[Model]) -> None:

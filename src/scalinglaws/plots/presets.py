@@ -16,6 +16,7 @@ from scalinglaws.plots.inputs import (
 )
 from scalinglaws.plots.published import PUBLISHED_MODELS, Model
 from scalinglaws.plots.style import (
+    COLUMN_WIDTH,
     LABELS,
     PALETTE,
     _figure,
@@ -50,8 +51,9 @@ def plot_presets(
     preset_objs = [get_preset(p) for p in names]
     fit_list = _fits(fits) if fits else []
     grid = _geomspace(C_range[0], C_range[1], 120)
-    fig, axes = _figure(ncols=2, size=(12.6, 6.6))
-    ax_n, ax_t = axes[0, 0], axes[0, 1]
+    # stacked: side by side, each panel would be half the report's column wide
+    fig, axes = _figure(nrows=2, size=(COLUMN_WIDTH, 11.4))
+    ax_n, ax_t = axes[0, 0], axes[1, 0]
     styles = ["-", "--", ":", "-."]
     papers: dict[str, int] = {}
     for p in preset_objs:
@@ -99,10 +101,49 @@ def plot_presets(
     ax_n.set_title("Compute-optimal model size under each preset")
     ax_t.set_title("Tokens per parameter under each preset")
     handles, labels = ax_n.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
+
+
+#: The smallest training compute (FLOPs) among the runs each paper fitted its laws to.  Presets
+#: carry no validity range, so these are read off the papers: Kaplan et al. 2020, Figure 1
+#: (compute from about 1e-9 PF-days); Hoffmann et al. 2022, Figure 4 (its smallest run, 1.4e18
+#: FLOPs, in Besiroglu et al.'s reconstruction, which Besiroglu et al. 2024 refit); Llama 3,
+#: §3.2.1 (IsoFLOP budgets from 6e18 FLOPs).
+PRESET_SMALLEST_C: dict[str, float] = {
+    "kaplan2020": 1e11,
+    "hoffmann2022": 1.4e18,
+    "hoffmann2022-unrounded": 1.4e18,
+    "hoffmann2022-approach1": 1.4e18,
+    "besiroglu2024": 1.4e18,
+    "llama3": 6e18,
+    "llama3-fig3": 6e18,
+}
+#: How far below its paper's smallest run a preset's loss is still reported: two decades.
+#: Further down the law extrapolates into models its paper never trained (Hoffmann et al.'s law
+#: gives 17 nats at 1e12 FLOPs, far above any real model's loss).
+LOSS_DECADES_BELOW = 2.0
+
+
+def preset_loss_range(preset: Any) -> tuple[float, float]:
+    """The compute range (FLOPs) over which the report shows a preset's loss: from
+    :data:`LOSS_DECADES_BELOW` decades below its paper's smallest run
+    (:data:`PRESET_SMALLEST_C`) up, with no upper bound (a preset is published to be
+    extrapolated upwards); every C for a preset not in the table."""
+    from scalinglaws.presets import get_preset
+
+    smallest = PRESET_SMALLEST_C.get(get_preset(preset).name)
+    if smallest is None:
+        return 0.0, float("inf")
+    return smallest / 10**LOSS_DECADES_BELOW, float("inf")
+
+
+def preset_loss_in_range(preset: Any, C: float) -> bool:
+    """True when the budget ``C`` lies in :func:`preset_loss_range` of ``preset``."""
+    lo, hi = preset_loss_range(preset)
+    return lo <= float(C) <= hi
 
 
 _PRESET_LABELS = {

@@ -17,7 +17,9 @@ from matplotlib import colors as mcolors
 from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from scalinglaws.convention import FlopsLike
 from scalinglaws.errors import (
@@ -155,11 +157,23 @@ def _rasterize_dense(fig: Figure) -> None:
                 line.set_rasterized(True)
 
 
+#: The width of a figure in inches.  A report shows a figure at its natural size, 96 CSS px per
+#: inch (see :mod:`scalinglaws.report.html`): 7.2 in is 691 px, inside the report's column at
+#: an 800 px wide window (730 px), so its smallest text (8.5 pt) renders at 11.3 CSS px there.
+#: Panels that would not fit side by side at this width are stacked.
+COLUMN_WIDTH = 7.2
+#: CSS pixels per inch and points per inch (a figure's text of s pt is s·96/72 CSS px at its
+#: natural size).
+CSS_PX_PER_INCH = 96.0
+POINTS_PER_INCH = 72.0
+
+
 def _figure(
     ncols: int = 1, nrows: int = 1, size: tuple[float, float] | None = None
 ) -> tuple[Figure, np.ndarray]:
-    """A constrained-layout figure (not pyplot's) and its ``nrows`` x ``ncols`` axes."""
-    size = size or (5.6 * ncols + 0.6, 4.3 * nrows)
+    """A constrained-layout figure (not pyplot's) and its ``nrows`` x ``ncols`` axes; by
+    default :data:`COLUMN_WIDTH` wide."""
+    size = size or (COLUMN_WIDTH, 3.6 * nrows)
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
@@ -306,3 +320,80 @@ def _legend(ax: Axes, **kwargs: Any) -> None:
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(**{"loc": "best", **kwargs})
+
+
+def _legend_under(ax: Axes, ncols: int = 1, gap: float = 0.52, **kwargs: Any) -> Any:
+    """The legend of ``ax`` under its x axis, ``gap`` inches below the axes (clear of the tick
+    labels and the axis label, whatever the axes' height); None when there is nothing to
+    label.  Constrained layout makes room for it."""
+    handles, _ = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    anchor = offset_copy(ax.transAxes, fig=ax.figure, y=-gap, units="inches")
+    return ax.legend(
+        **{"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "bbox_transform": anchor},
+        ncols=ncols,
+        **kwargs,
+    )
+
+
+_CORNERS = ("upper right", "upper left", "lower left", "lower right")
+
+
+def _legend_clear(fig: Figure, ax: Axes, ncols: int = 2, **kwargs: Any) -> Any:
+    """The legend of ``ax`` in the first corner where it covers no data (points, error bars,
+    curves), else under the figure (``matplotlib``'s ``loc="best"`` settles for the least
+    covered spot, which on a crowded axes still hides data).  The figure is laid out first,
+    so the check sees the final positions."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    fig.draw_without_rendering()
+    points = data_points_px(ax)
+    for loc in _CORNERS:
+        leg = ax.legend(loc=loc, **kwargs)
+        box = leg.get_window_extent().padded(3)
+        if not box.count_contains(points):
+            return leg
+        leg.remove()
+    return fig.legend(handles, labels, loc="outside lower center", ncols=min(ncols, len(handles)))
+
+
+def data_points_px(ax: Axes) -> np.ndarray:
+    """Display coordinates of the data drawn on ``ax``: scatter points, the segments of error
+    bars (sampled), and the vertices of its curves (sampled along each segment), inside the
+    axes.  Legend-only proxies and full-width reference lines (axhline) are left out."""
+    pts: list[np.ndarray] = []
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection):
+            off = np.asarray(coll.get_offsets(), dtype=float).reshape(-1, 2)
+            if len(off):
+                pts.append(coll.get_offset_transform().transform(off))
+        elif isinstance(coll, LineCollection):
+            for seg in coll.get_segments():
+                pts.append(_sampled(coll.get_transform().transform(np.asarray(seg, float))))
+    for line in ax.get_lines():
+        xy = np.asarray(line.get_xydata(), dtype=float)
+        if len(xy) < 2 or line.get_transform() is not ax.transData:
+            continue
+        pts.append(_sampled(line.get_transform().transform(xy)))
+    if not pts:
+        return np.empty((0, 2))
+    allp = np.concatenate(pts)
+    allp = allp[np.isfinite(allp).all(axis=1)]
+    return allp[_inside(ax, allp)]
+
+
+def _inside(ax: Axes, pts: np.ndarray) -> np.ndarray:
+    b = ax.bbox
+    return (pts[:, 0] >= b.x0) & (pts[:, 0] <= b.x1) & (pts[:, 1] >= b.y0) & (pts[:, 1] <= b.y1)
+
+
+def _sampled(xy: np.ndarray, per_segment: int = 12) -> np.ndarray:
+    """Points along a polyline in display space (so a long straight segment counts too)."""
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) < 2:
+        return xy
+    t = np.linspace(0.0, 1.0, per_segment, endpoint=False)[None, :, None]
+    a, b = xy[:-1, None, :], xy[1:, None, :]
+    return np.concatenate([(a + t * (b - a)).reshape(-1, 2), xy[-1:]])

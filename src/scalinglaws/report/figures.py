@@ -99,8 +99,13 @@ def _fit_figures(an: Analysis) -> _Plan:
         planned.add(
             "isoloss",
             "IsoLoss contours of the Approach 3 law over compute and model size, its efficient "
-            "frontier (dashed), the runs coloured by loss, and published models.",
-            lambda: plots.plot_isoloss(a3, data, flops_per_token=f),
+            "frontier (dashed), the runs coloured by loss, and the requested budgets (dotted), "
+            "over the compute of the runs and the budgets.",
+            # no published models: GPT-3 beside a law of the user's runs would stretch the
+            # axis over a dozen decades and compare what cannot be compared
+            lambda: plots.plot_isoloss(
+                a3, data, flops_per_token=f, models=False, budgets=an.budgets
+            ),
         )
     if data is not None:
         frontier = an.fits.get("2") or an.fits.get("1")
@@ -299,9 +304,13 @@ def _one_figure(key: str, an: Analysis, law: str | None) -> Any:
         if not fits:
             need(None, "a fit")
         return plots.plot_frontier(fits, budgets=an.budgets, runs=data, flops_per_token=f)
-    if key == "isoloss":
+    if key == "isoloss":  # published models beside a published law only
         return plots.plot_isoloss(
-            law or need(a3, "Approach 3"), data, flops_per_token=k if law else f
+            law or need(a3, "Approach 3"),
+            data,
+            flops_per_token=k if law else f,
+            models=law is not None,
+            budgets=an.budgets,
         )
     if key == "loss-compute":
         need(data, "runs (not a saved fit)")
