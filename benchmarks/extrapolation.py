@@ -33,7 +33,7 @@ The same rule on all the studies gives the shipped defaults (the benchmark says 
 still does).
 
 Usage: ``python benchmarks/extrapolation.py [--bootstrap N] [--jobs J] [--only TEXT]``.
-Without ``../shared/data`` only the synthetic studies run.
+The real studies read the data sets shipped with the package (``scalinglaws.datasets``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Approach 3 speed: the batched multi-start fit and bootstrap against the usual scipy loop.
 
 Data: the 240 points of Besiroglu et al. 2024 (Chinchilla's Figure 4, the 5 highest losses
-dropped, D = C/6N), from ../shared/data/chinchilla_fig4_epoch2024.csv.
+dropped, D = C/6N), the data set shipped as ``dataset:chinchilla_fig4``.
 
 * Ours: ``Approach3()`` -- Hoffmann et al. 2022's 4,500-start grid, all starts optimised
   together by the batched L-BFGS with analytic gradients (split over the cores), the best
@@ -18,7 +18,7 @@ Prints both times, the ratios, whether both reached the same optimum, and the sp
 bootstrap re-fits over the same replicates (default tolerances stop them near their start).
 Targets: the grid under 2 s and the 1,000 bootstraps under 10 s on 2 cores.  No time is
 asserted.
-Usage: ``python benchmarks/fit_speed.py``; exits 0 with a message when the data are absent.
+Usage: ``python benchmarks/fit_speed.py``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,10 @@ import math
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-EPOCH = DATA / "chinchilla_fig4_epoch2024.csv"
+EPOCH = "dataset:chinchilla_fig4"  # shipped with the package (scalinglaws.datasets)
 REFERENCE_STARTS = 100
 REFERENCE_REPLICATES = 20
 N_BOOTSTRAP = 1000
@@ -65,9 +63,6 @@ def reference_fit(starts: np.ndarray, args: tuple) -> tuple[float, np.ndarray, f
 
 
 def main() -> int:
-    if not EPOCH.exists():
-        print(f"skipped: {EPOCH} not found (the shared data folder is absent)")
-        return 0
     from scalinglaws.fit.bootstrap import bootstrap_weights, default_jobs
     from scalinglaws.fit.parametric import Approach3, starting_grid
     from scalinglaws.runs import load_runs

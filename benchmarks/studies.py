@@ -5,7 +5,7 @@ from a known law.  A procedure is scored per study and leave-one-study-out
 (``benchmarks/extrapolation.py``), so that no study, however many set-ups it has, decides the
 defaults it is then scored with.
 
-Real studies (``../shared/data``, see its ``SOURCES.md``):
+Real studies (shipped in ``scalinglaws/datasets/data``, see its ``SOURCES.md``):
 
 * ``porian`` -- the 15 IsoFLOP set-ups of Porian et al. 2024, one task each;
 * ``chinchilla`` -- the Chinchilla Figure 4 points of Besiroglu et al. 2024 (5 highest
@@ -47,7 +47,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from scalinglaws.datasets import DATA_DIR
+
+DATA = DATA_DIR  # the data sets shipped with the package (scalinglaws.datasets)
 PORIAN_KEYS = ["dataset", "hparams", "warmup", "decay", "param_count", "loss_split"]
 REAL_STUDIES = ("porian", "chinchilla", "datablations", "gemstones")
 
@@ -65,7 +67,7 @@ class Task:
 def real_studies(data: Path = DATA) -> list[Task]:
     """The tasks the shared data sets support (see the module docstring)."""
     out: list[Task] = []
-    porian = pd.read_csv(data / "porian2024_isoflop.csv")
+    porian = pd.read_csv(data / "porian2024_isoflop.csv.gz")
     for key, g in porian.groupby(PORIAN_KEYS, sort=True):
         out.append(
             Task(
@@ -74,19 +76,19 @@ def real_studies(data: Path = DATA) -> list[Task]:
                 _table(g["n"], g["t"], g["flops"], g["loss"]),
             )
         )
-    chin = pd.read_csv(data / "chinchilla_fig4_epoch2024.csv")
+    chin = pd.read_csv(data / "chinchilla_fig4_epoch2024.csv.gz")
     chin = chin.sort_values("loss", kind="stable").iloc[:-5]  # drop the 5 highest losses
     n, c = chin["Model Size"].to_numpy(float), chin["Training FLOP"].to_numpy(float)
     out.append(
         Task("chinchilla", "chinchilla fig4 (Epoch)", _table(n, c / (6 * n), c, chin["loss"]))
     )
-    db = pd.read_csv(data / "muennighoff2023_datablations.csv")
+    db = pd.read_csv(data / "muennighoff2023_datablations.csv.gz")
     db = db[db["tokens"] <= db["unique_tokens"] * (1 + 1e-9)]  # one epoch or less
     n, d = db["params"].to_numpy(float), db["tokens"].to_numpy(float)
     out.append(
         Task("datablations", "datablations (1 epoch)", _table(n, d, 6 * n * d, db["val_loss"]))
     )
-    gem = pd.read_csv(data / "gemstones2025.csv")
+    gem = pd.read_csv(data / "gemstones2025.csv.gz")
     gem = gem[gem["phase"] == "cool_end"]
     n, d = gem["params"].to_numpy(float), gem["tokens"].to_numpy(float)
     out.append(Task("gemstones", "gemstones (cooldown ends)", _table(n, d, 6 * n * d, gem["loss"])))

@@ -35,3 +35,12 @@ def shared_data() -> Callable[[str], Path]:
     """``shared_data("file.csv")``: see :func:`shared_data_file`; usable from fixtures of any
     scope."""
     return shared_data_file
+
+
+@pytest.fixture(autouse=True)
+def _plain_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's output as piped to a file, whatever the environment running the
+    tests says: no terminal width (``COLUMNS``) and no forced terminal or colour.  Tests of
+    terminal output set these themselves."""
+    for name in ("COLUMNS", "LINES", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)

@@ -202,10 +202,14 @@ def test_json_that_is_not_a_runs_table(tmp_path, capsys, runs_df):
     assert "holds one JSON object" in msg and "JSON Lines" in msg
 
 
-def test_a_sweep_folder_given_as_a_runs_file_points_at_its_table(tmp_path, capsys, runs_df):
+def test_a_sweep_folder_is_read_by_fit_and_load_runs_points_at_the_loader(
+    tmp_path, capsys, runs_df
+):
     runs_df.to_csv(tmp_path / "runs.csv", index=False)
-    msg = one_error(*run(["fit", tmp_path], capsys)[::2])
-    assert "is a sweep folder" in msg and str(tmp_path / "runs.csv") in msg
+    code, out, _ = run(["fit", tmp_path, "--bootstrap", "0"], capsys)
+    assert code == 0 and "approach 3" in out
+    with pytest.raises(DataError, match=r"is a sweep folder; the commands .*\.load_sweep\("):
+        sl.load_runs(tmp_path)
 
 
 def test_column_mappings_that_map_twice(tmp_path, capsys, runs_df):

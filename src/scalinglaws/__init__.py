@@ -29,6 +29,17 @@ _LAZY = {
     "compute_for_loss": "scalinglaws.allocation",
     "efficient_frontier": "scalinglaws.allocation",
     "isoloss_contours": "scalinglaws.allocation",
+    # Kaplan et al. 2020's rules of thumb: overfitting, critical batch, S_min / E_min, early stop
+    "overfitting_penalty": "scalinglaws.allocation",
+    "min_tokens_no_overfit": "scalinglaws.allocation",
+    "overfitting_rule": "scalinglaws.allocation",
+    "critical_batch_size": "scalinglaws.allocation",
+    "min_steps": "scalinglaws.allocation",
+    "min_examples": "scalinglaws.allocation",
+    "min_compute": "scalinglaws.allocation",
+    "min_steps_for_loss": "scalinglaws.allocation",
+    "min_examples_for_loss": "scalinglaws.allocation",
+    "early_stopping_steps": "scalinglaws.allocation",
     "get_preset": "scalinglaws.presets",
     "list_presets": "scalinglaws.presets",
     "load_runs": "scalinglaws.runs",
@@ -46,19 +57,25 @@ _LAZY = {
 }
 
 
+# Subpackages reached as attributes (``sl.datasets.load(...)``), also imported on first use.
+_SUBMODULES = ("datasets",)
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
-    if module is None:
+    if module is None and name not in _SUBMODULES:
         raise AttributeError(f"module 'scalinglaws' has no attribute {name!r}")
     import importlib
 
+    if module is None:
+        return importlib.import_module(f"scalinglaws.{name}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, *_SUBMODULES])
 
 
 __all__ = [  # noqa: RUF022 - the eager names, then the lazy ones

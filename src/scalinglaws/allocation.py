@@ -782,3 +782,46 @@ def early_stopping_steps(
     d = positive("D", D, "training tokens")
     gap = np.asarray(nd(N=n, D=d), dtype=float) - _loss_infinite_data(nd, n)
     return scalar_or_array(sc / gap ** (1.0 / a_s))
+
+
+def _kaplan_ns_law() -> Any:
+    return get_preset("kaplan2020").laws["L(N, S)"]
+
+
+def min_steps_for_loss(N: ArrayLike, L: ArrayLike) -> float | np.ndarray:
+    """S_min(N, L) = S_c / (L - (N_c/N)^α_N)^(1/α_S): the fewest optimisation steps (at a
+    batch B >> B_crit) in which a model of N non-embedding parameters reaches loss L, from
+    inverting Kaplan et al. 2020's L(N, S_min) = (N_c/N)^α_N + (S_c/S_min)^α_S (eq. 1.6,
+    Table 3: N_c = 6.5e13, α_N = 0.077, S_c = 2.1e3, α_S = 0.76).  Steps S taken at batch B
+    relate to it by S_min = S/(1 + B_crit/B) (eq. 5.4, :func:`min_steps`).
+
+    Raises :class:`DomainError` where L is not above (N_c/N)^α_N, the loss the model
+    approaches with unlimited steps."""
+    from scalinglaws.units import format_quantity
+
+    law = _kaplan_ns_law()
+    n = positive("N", N, "non-embedding parameters")
+    loss = positive("L", L, "loss in nats per token")
+    n, loss = np.broadcast_arrays(n, loss)
+    floor = (law.N_c / n) ** law.alpha_N
+    if np.any(loss <= floor):
+        i = int(np.argmax(np.ravel(loss <= floor)))
+        raise DomainError(
+            f"L = {np.ravel(loss)[i]:g} is unreachable for N = {format_quantity(np.ravel(n)[i])}: "
+            f"Kaplan's L(N, S) never goes below (N_c/N)^alpha_N = {np.ravel(floor)[i]:.4g} "
+            "however many steps; choose a larger L or N",
+            argument="L",
+        )
+    return scalar_or_array(law.S_c / (loss - floor) ** (1.0 / law.alpha_S))
+
+
+def min_examples_for_loss(N: ArrayLike, L: ArrayLike) -> float | np.ndarray:
+    """E_min(N, L) = B_crit(L)·S_min(N, L) tokens: the fewest training tokens (at a batch
+    B << B_crit) in which N non-embedding parameters reach loss L (Kaplan et al. 2020: §5.1
+    defines B_crit = E_min/S_min; with eq. 5.4's S_min = S/(1 + B_crit/B) and
+    E_min = E/(1 + B/B_crit) it follows [derived]).  The compute is C_min = 6·N·E_min
+    (eq. 5.5).  See :func:`min_steps_for_loss` and :func:`critical_batch_size`."""
+    return scalar_or_array(
+        np.asarray(critical_batch_size(L), dtype=float)
+        * np.asarray(min_steps_for_loss(N, L), dtype=float)
+    )

@@ -217,6 +217,8 @@ def load_runs(
 ) -> Runs:
     """Load and validate a run table from CSV/TSV, Parquet, JSON Lines (or a JSON array of
     records), a pandas DataFrame, or a :class:`Runs` (filters are then applied to it).
+    ``"dataset:NAME"`` reads a data set shipped with the package (:mod:`scalinglaws.datasets`),
+    its own column mapping the default ``columns``.
 
     Columns are recognised by common names (see :data:`AUTO_NAMES`) or mapped explicitly by
     ``columns``: a dict ``{"N": "Model Size", ...}``, a string ``"N=Model Size,C=Training FLOP"``
@@ -241,6 +243,10 @@ def load_runs(
     if isinstance(source, Runs):
         runs = source
     else:
+        if columns is None and isinstance(source, str) and source.startswith("dataset:"):
+            from scalinglaws.datasets import default_columns
+
+            columns = default_columns(source)  # the shipped data set's own mapping
         table, name, row_kind, rows = _read(source)
         runs = _validate(table, name, row_kind, rows, _parse_columns(columns), k, tol)
     runs = apply_filters(runs, drop_highest, final_only, min_fraction)

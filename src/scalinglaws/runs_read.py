@@ -42,6 +42,10 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
             "table",
             np.arange(1, len(source) + 1),
         )
+    if isinstance(source, str) and source.startswith("dataset:"):  # a shipped data set
+        from scalinglaws.datasets import verified_path
+
+        return _read_csv(verified_path(source), source, ".csv.gz")
     if not isinstance(source, (str, Path)):
         raise DataError(
             f"runs must be a file path, a pandas DataFrame or a Runs table, got "
@@ -54,8 +58,10 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
     if path.is_dir():
         if (path / "runs.csv").is_file():
             raise DataError(
-                f"runs file {name} is a sweep folder; give its table {path / 'runs.csv'} (final "
-                f"losses) or {path / 'curves.csv'} (training curves)"
+                f"runs file {name} is a sweep folder; the commands (fit, backtest, report, plot) "
+                "read it with the sweep's own FLOPs convention, and so does "
+                "scalinglaws.report.sweep_folder.load_sweep(folder, None, 6.0) from Python (its "
+                "table runs.csv alone would be read as C = k·N·D)"
             )
         raise DataError(f"runs file {name} is a directory; give a .csv, .parquet or .jsonl file")
     if not path.is_file():  # a named pipe, device or socket: reading it may wait forever

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import numpy as np
 
-from scalinglaws.cli.output import emit_json, print_table
+from scalinglaws.cli.output import echo_wrapped, emit_json, print_table
 from scalinglaws.errors import (
     DataError,
     QuantityError,
@@ -27,6 +27,13 @@ from scalinglaws.errors import (
 from scalinglaws.units import format_flops, format_quantity, parse_quantities, parse_quantity
 
 _DEFAULT_LAW = "hoffmann2022"
+
+#: The preset that answers each allocation question when neither --law nor --fit is given.  A
+#: model size is answered by the rule through Hoffmann et al. 2022's Table 3 (Approach 1),
+#: the projections a reader checks that question against (70B -> 1.46T tokens); a budget
+#: and a target loss by the Approach 3 law as printed, which has the loss law that a loss
+#: needs and that L* comes from (a rule publishes none).
+_ALLOCATE_DEFAULTS = {"C": "hoffmann2022", "N": "hoffmann2022-approach1", "L": "hoffmann2022"}
 
 
 # ============================================================================ formatting
@@ -64,9 +71,13 @@ class _Source:
     label: str
     caption: str
     n_counts: str
+    what: str = ""  # what answers, in a few words: "hoffmann2022 (Hoffmann et al. 2022, ...)"
+    citation: str | None = None  # the preset's citation, short form ("Hoffmann et al. 2022")
 
 
-def _source(law: str | None, fit: str | None) -> _Source:
+def _source(law: str | None, fit: str | None, default: str = _DEFAULT_LAW) -> _Source:
+    """The preset named by ``law`` (``default`` when neither ``law`` nor ``fit`` is given),
+    or the fit saved at ``fit``."""
     from scalinglaws.presets import PRESETS
 
     if law is not None and fit is not None:
@@ -79,8 +90,9 @@ def _source(law: str | None, fit: str | None) -> _Source:
             caption=f"Fitted law from {fit} (approach {fitted.approach}): "
             f"{fitted.law.formula or fitted.law.name}; N counts what your runs' N column counts.",
             n_counts="as in your runs",
+            what=f"fit {fit} (approach {fitted.approach}, law {fitted.law.name})",
         )
-    name = (law if law is not None else _DEFAULT_LAW).strip().lower()
+    name = (law if law is not None else default).strip().lower()
     if name not in PRESETS:
         raise UnknownNameError(
             f"unknown preset '{law}' for --law" + did_you_mean(name, list(PRESETS))
@@ -91,7 +103,17 @@ def _source(law: str | None, fit: str | None) -> _Source:
         label=preset.name,
         caption=f"{preset.citation}.  N counts {preset.n_counts} parameters.",
         n_counts=preset.n_counts,
+        what=f"{preset.name} ({preset.citation.short}, {_preset_words(preset)})",
+        citation=preset.citation.short,
     )
+
+
+def _preset_words(preset: Any) -> str:
+    """What a preset is, from its title without the citation that leads it:
+    "Approach 1: N* = k·C^a through Table 3" for hoffmann2022-approach1."""
+    title = preset.title
+    cuts = [title.find(sep) + len(sep) for sep in ("), ", ": ") if sep in title]
+    return title[min(cuts) :] if cuts else title
 
 
 def _load_fit(path: str) -> Any:
@@ -116,13 +138,14 @@ def _list(text: str | None, flag: str) -> np.ndarray | None:
     return None if text is None else np.array(parse_quantities(text, flag), dtype=float)
 
 
-def _law_params() -> list[click.Parameter]:
-    """--law, --fit, --flops-per-token and --json, shared by 'allocate' and 'predict'."""
+def _law_params(default: str = _DEFAULT_LAW) -> list[click.Parameter]:
+    """--law (its help saying the ``default``), --fit, --flops-per-token and --json, shared by
+    'allocate' and 'predict'."""
     return [
         click.Option(
             ["--law"],
             default=None,
-            help=f"Preset name (see 'scalinglaws presets list'; default {_DEFAULT_LAW}).",
+            help=f"Preset name (see 'scalinglaws presets list'; default {default}).",
         ),
         click.Option(
             ["--fit", "fit_path"],
@@ -175,17 +198,20 @@ def _allocate(
     level = _level_flag(level_text, fit_path)
     if level is not None and compute is None:
         raise DataError("--level goes with --compute (intervals of N*, D*, L* at a budget)")
-    src = _source(law, fit_path)
-    k = _k(flops_per_token)
     asked = dict(zip(_QUESTIONS, (compute, params, loss), strict=True))
     key = next(key for key, text in asked.items() if text is not None)
     flag, question = _QUESTIONS[key]
+    src = _source(law, fit_path, default=_ALLOCATE_DEFAULTS[key])
+    k = _k(flops_per_token)
     answers = allocation_answers(
         src.target, **{key: _list(asked[key], flag)}, flops_per_token=k, level=level
     )
+    by_default = law is None and fit_path is None
     if as_json:
-        _emit_answers(answers, src, k, {"question": question, "method": answers.method})
+        head = {"citation": src.citation, "default_law": by_default}
+        _emit_answers(answers, src, k, {"question": question, "method": answers.method} | head)
         return
+    echo_wrapped(f"law: {src.what}" + (f", the default for {flag}" if by_default else ""), "  ")
     _print_allocation(answers, src, k, question)
 
 
@@ -205,6 +231,7 @@ def _print_allocation(answers: Any, src: _Source, k: float, question: str) -> No
     table = [
         [_c(r["C"]), _q(r["N"]), _q(r["D"]), _r(r["tokens_per_param"]), _l(r["L"])] for r in rows
     ]
+    optional: dict[int, str] = {}
     if answers.interval is not None:
         pct = f"{100 * answers.level:g}%"
         heads = [heads[0], "N*", f"N* {pct}", "D*", f"D* {pct}", "tokens/param", "L*", f"L* {pct}"]
@@ -222,11 +249,13 @@ def _print_allocation(answers: Any, src: _Source, k: float, question: str) -> No
             for r in rows
         ]
         caption += f"  Intervals: {answers.interval}."
+        optional = dict.fromkeys((5, 7), "the same command with --json")
     print_table(
         table,
         heads,
         title=f"Compute-optimal allocation by {question} — {src.label}",
         caption=caption,
+        optional=optional,
     )
 
 
@@ -380,6 +409,7 @@ def _presets_list(as_json: bool) -> None:
         title="Published scaling-law presets",
         caption="Details, constants, citations and the paper's own projections recomputed: "
         "'scalinglaws presets show NAME'.",
+        optional={1: "'scalinglaws presets show NAME'"},
     )
 
 
@@ -407,9 +437,14 @@ def _presets_show(name: str, as_json: bool) -> None:
         emit_json(p.to_dict() | {"reproduction": reproduction})
         return
     cite = str(p.citation)
-    click.echo(f"{p.name}: {p.title}")
-    click.echo(f"{cite}\nauthors: {p.citation.authors}\nN counts {p.n_counts} parameters.")
-    click.echo(f"allocation: {p.allocation_method}")
+    for line in (
+        f"{p.name}: {p.title}",
+        cite,
+        f"authors: {p.citation.authors}",
+        f"N counts {p.n_counts} parameters.",
+        f"allocation: {p.allocation_method}",
+    ):
+        echo_wrapped(line, indent="  ")
     laws = dict(p.laws) or ({"L(N, D)": p.law} if p.law is not None else {})
     rows = [[label, law.formula, _consts(law.params, p.stderr)] for label, law in laws.items()]
     if p.rule is not None:
@@ -450,11 +485,13 @@ def _presets_show(name: str, as_json: bool) -> None:
             ],
             title="The paper's projections, recomputed with this preset (C = 6·N·D)",
             caption=cite,
+            keys=(),
+            optional={i: f"'scalinglaws presets show {p.name} --json'" for i in (7, 1, 4)},
         )
     if p.notes:
         click.echo("notes:")
         for n in p.notes:
-            click.echo(f"  - {n}")
+            echo_wrapped(f"  - {n}", indent="    ")
 
 
 def _consts(params: dict[str, float], stderr: Any) -> str:
@@ -522,6 +559,7 @@ def _compare(compute: str, flops_per_token: str, as_json: bool) -> None:
         caption="Sources: " + "; ".join(sources) + f".  C = {k:g}·N·D where a rule leaves N or "
         "D open.  Losses are not comparable across papers (different data and tokenizers); "
         "Kaplan's N excludes embeddings; L* — : no published loss law.",
+        optional={6: "'scalinglaws presets list'"},
     )
 
 
@@ -560,7 +598,10 @@ def _allocate_params() -> list[click.Parameter]:
             help="With --fit and --compute: interval level for N*, D*, L* "
             "(default: the fit's own).",
         ),
-        *_law_params(),
+        *_law_params(
+            f"{_ALLOCATE_DEFAULTS['N']} (Table 3's rule) for --params, "
+            f"{_ALLOCATE_DEFAULTS['C']} for --compute and --loss"
+        ),
     ]
 
 
@@ -575,6 +616,10 @@ def allocate_command(
     as_json: bool,
 ) -> None:
     """Compute-optimal N*, D*, L* for a budget (or the budget for a size or a loss).
+
+    The first line names the law that answered.  Without --law or --fit, a model size is
+    answered by Hoffmann et al. 2022's Table 3 rule (hoffmann2022-approach1), a budget or a
+    loss by their Approach 3 law as printed (hoffmann2022).
 
     \b
     scalinglaws allocate --compute 5.76e23 --law hoffmann2022

@@ -1,12 +1,15 @@
-"""``scalinglaws fit`` and ``scalinglaws backtest``: fit a law to a runs table, test its
-extrapolation.  A thin layer: loading is :func:`scalinglaws.runs.load_runs`, the estimators
-live in :mod:`scalinglaws.fit`, the backtest in :mod:`scalinglaws.fit.backtest`.
+"""``scalinglaws fit`` and ``scalinglaws backtest``: fit a law to a runs table or a sweep
+folder, test its extrapolation.  A thin layer: loading is :func:`scalinglaws.runs.load_runs`
+(a sweep folder: :func:`scalinglaws.report.sweep_folder.load_sweep`, the loader of the report
+and the figures, whose FLOPs convention C = f(N)·D the estimator is given), the estimators live
+in :mod:`scalinglaws.fit`, the backtest in :mod:`scalinglaws.fit.backtest`.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,7 +31,7 @@ from scalinglaws.cli.options import (
     seed_option,
     with_options,
 )
-from scalinglaws.cli.output import reported_warnings, shown_progress
+from scalinglaws.cli.output import echo_wrapped, reported_warnings, shown_progress
 from scalinglaws.errors import (
     DataError,
     ScalingLawsError,
@@ -37,6 +40,7 @@ from scalinglaws.errors import (
 )
 from scalinglaws.fit import ESTIMATORS, estimator_class
 from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP
+from scalinglaws.fit.result import HEAVY_TAIL_WORDS, meaningful_stderr
 
 #: The approaches the command line knows: the library's registry.
 APPROACHES = ESTIMATORS
@@ -215,9 +219,13 @@ def _load(
     min_fraction: str,
     flops_per_token: str,
     to_stderr: bool = False,
-) -> Any:
+    approach: str = "3",
+    given: dict[str, Any] | None = None,
+) -> tuple[Any, dict[str, Any]]:
     """Load the runs and print what was read: rows, column mapping, convention, filters
-    (to stderr when stdout is reserved for JSON)."""
+    (to stderr when stdout is reserved for JSON).  Returns the runs and the estimator options
+    a sweep folder adds for ``approach`` (beyond the options ``given``), e.g. its FLOPs
+    convention ``flops_per_token`` = f(N) for Approach 3; none for a runs table."""
     from scalinglaws.runs import load_runs
 
     fraction = parse_number(min_fraction, "--min-fraction")
@@ -227,25 +235,39 @@ def _load(
             f"got {min_fraction!r}"
         )
     k = parse_flops_per_token(flops_per_token)
-    runs = load_runs(
-        runs_file,
-        columns=columns,
-        flops_per_param_token=k,
-        drop_highest=drop_highest,
-        final_only=final_only,
-        min_fraction=fraction,
-    )
+    filters = {"drop_highest": drop_highest, "final_only": final_only, "min_fraction": fraction}
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    if Path(runs_file).is_dir():
+        from scalinglaws.report.sweep_folder import load_sweep
+
+        sweep = load_sweep(Path(runs_file), columns, k)
+        runs = load_runs(sweep.table_for(approach), **filters)
+        extra = sweep.estimator_options(approach, given)
+        convention = (
+            f"C = f(N)·D, the sweep's {sweep.flops.convention} convention on the family's "
+            f"shapes of {Path(runs_file) / 'plan.toml'}"
+            if sweep.flops is not None
+            else f"C = {runs.flops_per_param_token:g}·N·D"
+        )
+        notes = [*sweep.notes, *filter(None, [sweep.convention_note(approach)])]
+    else:
+        runs = load_runs(runs_file, columns=columns, flops_per_param_token=k, **filters)
+        convention = f"C = {runs.flops_per_param_token:g}·N·D"
     click.echo(f"runs: {len(runs)} rows, {runs.n_runs} runs from {runs.source}", err=to_stderr)
     click.echo(f"columns: {runs.mapping_text()}", err=to_stderr)
-    click.echo(f"FLOPs convention: C = {runs.flops_per_param_token:g}·N·D", err=to_stderr)
+    click.echo(f"FLOPs convention: {convention}", err=to_stderr)
     for note in runs.filters:
         click.echo(f"filter: {note}", err=to_stderr)
-    return runs
+    for note in notes:
+        click.echo(f"note: {note}", err=to_stderr)
+    return runs, extra
 
 
-def _estimator(options: dict[str, Any], level: float) -> Any:
-    """Build the estimator from the command's estimator flags (``approach``, ``law``, ...);
-    the flags given as text are parsed here, each error naming its flag."""
+def _estimator(options: dict[str, Any], level: float, extra: dict[str, Any] | None = None) -> Any:
+    """Build the estimator from the command's estimator flags (``approach``, ``law``, ...),
+    plus the already parsed options ``extra`` (a sweep folder's); the flags given as text are
+    parsed here, each error naming its flag."""
     from scalinglaws.units import parse_quantities, parse_quantity
 
     opts = dict(options)
@@ -258,6 +280,7 @@ def _estimator(options: dict[str, Any], level: float) -> Any:
             opts["isoflop_budgets"], what="--isoflop-budgets"
         )
     opts.update(parse_profile_options(opts.get("profile"), opts.get("degree"), opts.get("window")))
+    opts.update(extra or {})
     return build_estimator(approach, **opts, level=level)
 
 
@@ -276,35 +299,85 @@ def print_fit(fit: Any, budgets: list[float] | None = None) -> None:
         f"converged: {'yes' if fit.converged else 'NO'}"
         + (f" ({fit.message})" if fit.message else "")
     )
+    auto = hasattr(fit, "candidates_table")
     for key, value in fit.method.items():
+        if auto and key.startswith("candidate "):
+            continue  # the candidates' table below
         shown = f"{value:.6g}" if isinstance(value, float) else value
-        click.echo(f"{key}: {shown}")
-    uncertain = bool(fit.stderr or fit.intervals)
-    columns = ["", "estimate", "std err", f"{pct} interval"] if uncertain else ["", "estimate"]
+        echo_wrapped(f"{key}: {shown}", "  ")
     from scalinglaws.fit.questions import allocation_rows
 
+    extra = allocation_rows(fit, budgets or [])
+    uncertain = bool(fit.stderr or fit.intervals) or any(r[3] is not None for r in extra)
+    columns = ["", "estimate", "std err", f"{pct} interval"] if uncertain else ["", "estimate"]
+    heavy = any(se is not None and meaningful_stderr(se, ci, fit.level) is None
+                for _, _, se, ci in extra)  # fmt: skip
     extra_rows = [
-        [name, value, se, None if ci is None else f"[{_cell(ci[0])}, {_cell(ci[1])}]"]
-        for name, value, se, ci in allocation_rows(fit, budgets or [])
+        [
+            name,
+            value,
+            meaningful_stderr(se, ci, fit.level),
+            None if ci is None else f"[{_cell(ci[0])}, {_cell(ci[1])}]",
+        ]
+        for name, value, se, ci in extra
     ]
+    if auto:  # its "parameters" are the candidates' weights: the candidates' table says more
+        _print_candidates(fit)
     for title, table in (("parameters", fit.params), ("derived", fit.derived)):
+        if auto and title == "parameters":
+            continue
         rows = []
         for name, value in table.items():
             lo_hi = fit.intervals.get(name)
             interval = None if lo_hi is None else f"[{_cell(lo_hi[0])}, {_cell(lo_hi[1])}]"
-            rows.append([name, float(value), fit.stderr.get(name), interval])
+            se = meaningful_stderr(fit.stderr.get(name), lo_hi, fit.level)
+            heavy = heavy or (name in fit.stderr and se is None)
+            rows.append([name, float(value), se, interval])
         if title == "derived":
             rows += extra_rows
         if not rows:
             continue
         print_table([r if uncertain else r[:2] for r in rows], columns, title=title)
-    if not fit.stderr:
+    if heavy:
+        click.echo(HEAVY_TAIL_WORDS)
+    if not fit.stderr and not auto:
         click.echo("no standard errors: run with --bootstrap N (e.g. 200) for intervals")
     diagnostics = [*fit.diagnostics, *(fit.budget_diagnostics(budgets) if budgets else [])]
     if diagnostics:
         click.echo("diagnostics:")
         for d in diagnostics:
-            click.echo(f"  {d.severity:<8} {d.code:<22} {d.message}")
+            echo_wrapped(f"  {d.severity:<8} {d.code:<22} {d.message}", " " * 34)
+
+
+def _print_candidates(fit: Any) -> None:
+    """The automatic fit's candidates as a table: the default's weight, the weights at the
+    data and at 10x its largest budget, the nested backtest's RMS log error one span beyond
+    and its bias, and the constants (or why the candidate failed)."""
+    from scalinglaws.cli.output import print_table
+    from scalinglaws.fit.result import _fmt
+
+    rows = []
+    for r in fit.candidates_table().itertuples(index=False):
+        ok = r.status == "ok"
+        constants = ", ".join(
+            f"{k}={_fmt(v)}" for k, v in r.constants.items() if isinstance(v, (int, float))
+        )
+        rows.append([
+            r.candidate,
+            f"{r.prior:.2f}",
+            f"{r.weight:.3f}",
+            f"{r.weight_far:.3f}",
+            f"{100 * r.backtest_rms_1:.2f}%" if ok else "—",
+            f"{100 * r.backtest_bias:+.2f}%" if ok else "—",
+            constants if ok else f"{r.status}: {r.reason}",
+        ])  # fmt: skip
+    print_table(
+        rows,
+        ["candidate", "default", "weight", "at 10x", "RMS@1", "bias", "constants"],
+        title="candidates (nested backtest; weights at the data and at 10x its largest budget)",
+        optional={6: "Fit.summary() and the saved fit (--json)"},
+        left=(0, 6),
+    )
 
 
 def _cell(x: float) -> str:
@@ -368,7 +441,12 @@ def _on_runs(
     _check_output(json_path, runs_file)
     with reported_warnings(), shown_progress():
         estimator = _estimator(options, level)
-        runs = _load(runs_file, **load, to_stderr=json_path == "-")
+        approach = approach_key(options["approach"])
+        runs, extra = _load(
+            runs_file, **load, to_stderr=json_path == "-", approach=approach, given=options
+        )
+        if extra:  # a sweep folder's own convention and budgets, as the report uses them
+            estimator = _estimator(options, level, extra)
         return runs, work(estimator, runs)
 
 
@@ -414,11 +492,7 @@ def fit_command(
         fit.data.setdefault(key, value)
 
     def show() -> None:
-        if hasattr(fit, "candidates_table"):  # approach auto: the fit and its candidates
-            click.echo("")
-            click.echo(fit.summary(budgets=budget_list or ()))
-        else:
-            print_fit(fit, budget_list)
+        print_fit(fit, budget_list)
 
     _show_and_write(json_path, show, fit.to_json)
 

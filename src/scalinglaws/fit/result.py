@@ -263,7 +263,7 @@ class Fit:
             + (f" ({self.message})" if self.message else ""),
         ]
         for key, value in self.data.items():
-            lines.append(f"{key}: {value}")
+            lines.append(f"{key}: {_words(value)}")
         for key, value in self.method.items():
             lines.append(f"{key}: {_words(value)}")
         fit_line = self.goodness_of_fit()
@@ -278,6 +278,12 @@ class Fit:
             ],
         }
         tables["derived"] += allocation_rows(self, budgets)
+        heavy = False
+        for rows in tables.values():
+            for i, (n, v, se, ci) in enumerate(rows):
+                shown = meaningful_stderr(se, ci, self.level)
+                heavy = heavy or (se is not None and shown is None)
+                rows[i] = (n, v, shown, ci)
         names = [r[0] for rows in tables.values() for r in rows]
         w = max([14, *(len(str(n)) + 2 for n in names)])
         header = f"{'':<{w}}{'estimate':>14}{'std err':>12}   {pct + ' interval'}"
@@ -292,6 +298,8 @@ class Fit:
                         + (f"[{_fmt(lo_hi[0])}, {_fmt(lo_hi[1])}]" if lo_hi else "")
                     ).rstrip()
                 )
+        if heavy:
+            lines += ["", HEAVY_TAIL_WORDS]
         diagnostics = [
             *self.diagnostics,
             *(self.budget_diagnostics(budgets) if np.size(budgets) else []),
@@ -516,6 +524,35 @@ def _diagnostic(x: Any) -> Diagnostic:
     )
 
 
+#: A standard error is shown only when it is at most this many times the one the interval
+#: implies for a normal distribution (width / (2·z)); beyond, the bootstrap distribution is
+#: heavy-tailed (a few wild replicates) and the standard error says nothing about the rest.
+HEAVY_TAIL_RATIO = 2.0
+HEAVY_TAIL_WORDS = (
+    "std err — : heavy-tailed bootstrap distribution (its standard deviation is more than "
+    f"{HEAVY_TAIL_RATIO:g}× the one its interval implies); read the interval"
+)
+
+
+def meaningful_stderr(
+    stderr: float | None, interval: tuple[float, float] | None, level: float
+) -> float | None:
+    """``stderr``, or None when it does not describe the bootstrap distribution: when it
+    exceeds :data:`HEAVY_TAIL_RATIO` times the standard deviation a normal distribution with
+    the equal-tailed ``level`` interval ``interval`` would have, (high − low) / (2·z)."""
+    if stderr is None or not math.isfinite(stderr):
+        return None
+    if interval is None:
+        return stderr
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    implied = (interval[1] - interval[0]) / (2 * z)
+    if not math.isfinite(implied) or stderr > HEAVY_TAIL_RATIO * implied:
+        return None
+    return stderr
+
+
 def _pair(v: Any) -> list[float]:
     """A [low, high] pair of finite numbers, low <= high."""
     v = _list(v)
@@ -600,9 +637,12 @@ def _num(v: Any) -> float:
 
 
 def _words(value: Any) -> str:
-    """A method or data value as a reader wants it: floats to 6 significant digits."""
+    """A method or data value as a reader wants it: floats to 6 significant digits, a list as
+    its items joined by '; ' ('none' when empty)."""
     if isinstance(value, float):
         return _fmt(value)
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_words(v) for v in value) if value else "none"
     return str(value)
 
 

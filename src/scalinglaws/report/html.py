@@ -14,6 +14,7 @@ import math
 from html import escape
 from typing import Any
 
+from scalinglaws.fit.result import HEAVY_TAIL_WORDS
 from scalinglaws.report.formatting import format_value, kind_of
 from scalinglaws.report.numbers import APPROACH_NAMES
 
@@ -44,8 +45,8 @@ th,td{border:1px solid #d8dde3;padding:4px 9px;text-align:right;vertical-align:t
 th{background:#eef2f6} td:first-child,th:first-child{text-align:left}
 td.text{text-align:left}
 .headline{font-size:16px;background:#fff;border-left:4px solid #0b3d66;padding:10px 14px}
-figure{margin:18px 0;background:#fff;border:1px solid #e2e6ea;padding:10px}
-figure img{max-width:100%;height:auto} figcaption{font-size:13.5px;color:#444}
+figure{margin:18px 0;background:#fff;border:1px solid #e2e6ea;padding:10px;overflow-x:auto}
+figure img{display:block;max-width:100%;height:auto} figcaption{font-size:13.5px;color:#444}
 .sev-warning{color:#a35400;font-weight:600} .sev-error{color:#b00020;font-weight:600}
 .sev-info{color:#44617b}
 .note{color:#555;font-size:13.5px} code{background:#eef2f6;padding:0 3px}
@@ -287,6 +288,11 @@ def _fits_html(nb: dict[str, Any]) -> str:
             + _param_rows(f, a, "params")
             + _param_rows(f, a, "derived")
             + "</table>"
+            + (
+                f"<p class='note'>{_text(HEAVY_TAIL_WORDS)}.</p>"
+                if any(v is None for v in f["stderr"].values())
+                else ""
+            )
             + f"<details><summary>How it was estimated</summary><dl>{method}</dl></details>"
         )
     for a, reason in nb["not_fitted"].items():
@@ -367,6 +373,42 @@ def _allocation_html(nb: dict[str, Any]) -> str:
     return _section("allocation", body_text)
 
 
+#: A figure is shown at its natural size (96 CSS px per inch of the figure, as printed), never
+#: larger, and in a narrow window no smaller than this fraction of it (its smallest text, 8 pt,
+#: stays >= 10 CSS px); narrower still, the figure scrolls sideways.
+MIN_FIGURE_SCALE = 0.94
+
+
+def png_css_width(png: bytes) -> float | None:
+    """The natural width in CSS px (96 per inch) of a PNG that records its resolution (the
+    pHYs chunk, which matplotlib writes); None when it records none."""
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    width = int.from_bytes(png[16:20], "big")
+    pos = 8
+    while pos + 8 <= len(png):
+        length = int.from_bytes(png[pos : pos + 4], "big")
+        kind = png[pos + 4 : pos + 8]
+        if kind == b"pHYs" and length >= 9:
+            per_metre = int.from_bytes(png[pos + 8 : pos + 12], "big")
+            if png[pos + 16] == 1 and per_metre > 0:  # unit: metre
+                return width * 96.0 / (per_metre * 0.0254)
+            return None
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        pos += 12 + length
+    return None
+
+
+def _img_style(png: bytes) -> str:
+    """The inline size of a figure's image: its natural width, at least
+    :data:`MIN_FIGURE_SCALE` of it."""
+    width = png_css_width(png)
+    if width is None:
+        return ""
+    return f' style="width:{width:.0f}px;min-width:{MIN_FIGURE_SCALE * width:.0f}px"'
+
+
 def _figures_html(nb: dict[str, Any], pngs: dict[str, bytes]) -> str:
     parts = []
     for name, info in nb["figures"].items():
@@ -374,7 +416,7 @@ def _figures_html(nb: dict[str, Any], pngs: dict[str, bytes]) -> str:
         svg = next((f for f in info["files"] if f.endswith(".svg")), None)
         link = f' (<a href="{escape(svg)}">SVG</a>)' if svg else ""
         parts.append(
-            f'<figure id="figure-{escape(name)}"><img alt="{escape(name)}" '
+            f'<figure id="figure-{escape(name)}"><img alt="{escape(name)}"{_img_style(pngs[name])} '
             f'src="data:image/png;base64,{data}"><figcaption><b>{_text(name)}</b>: '
             f"{_text(info['caption'])}{link}</figcaption></figure>"
         )
@@ -504,8 +546,9 @@ def _presets_html(nb: dict[str, Any]) -> str:
     body = (
         "<p>The same budgets under every published preset. Kaplan et al. 2020 count "
         "non-embedding parameters, the others all parameters; presets without a published "
-        "loss law show no L*. The loss of a preset is on its paper's data and tokenizer, so "
-        "compare allocations, not losses."
+        "loss law show no L*, nor do presets at budgets more than two decades below their "
+        "paper's smallest run (a dash). The loss of a preset is on its paper's data and "
+        "tokenizer, so compare allocations, not losses."
         + (
             f" The presets split a budget as C = {_text(format_value(s_k))}·N·D, your fits as "
             f"{_text(nb['settings']['compute_convention'])}."

@@ -16,7 +16,7 @@ import numpy as np
 
 from scalinglaws.convention import FlopsConvention
 from scalinglaws.errors import ScalingLawsError
-from scalinglaws.fit.result import Fit
+from scalinglaws.fit.result import Fit, meaningful_stderr
 from scalinglaws.report.analysis import Analysis
 from scalinglaws.report.figures import Figures
 from scalinglaws.report.settings import Hardware
@@ -90,14 +90,18 @@ def fit_numbers(fit: Fit, budgets: list[float], file: str | None) -> dict[str, A
     from scalinglaws.fit.questions import allocation_rows as fit_allocation_rows
 
     derived = dict(fit.derived)
-    stderr = {k: fit.stderr[k] for k in [*fit.params, *derived] if k in fit.stderr}
     intervals = {k: _interval(fit, k) for k in [*fit.params, *derived] if k in fit.intervals}
+    stderr = {  # only where it describes the bootstrap distribution (not heavy-tailed)
+        k: meaningful_stderr(fit.stderr[k], fit.intervals.get(k), fit.level)
+        for k in [*fit.params, *derived]
+        if k in fit.stderr
+    }
     diagnostics = list(fit.diagnostics)
     try:
         for name, value, se, ci in fit_allocation_rows(fit, budgets):
             derived[name] = value
             if se is not None:
-                stderr[name] = se
+                stderr[name] = meaningful_stderr(se, ci, fit.level)
             if ci is not None:
                 intervals[name] = [ci[0], ci[1]]
         diagnostics += fit.budget_diagnostics(budgets) if budgets else []
@@ -214,6 +218,7 @@ def preset_rows(names: list[str], budgets: list[float], k: float) -> list[dict[s
     """N*, D*, L* of every published preset in ``names`` at the budgets (C = k·N·D)."""
     from scalinglaws.allocation import allocate
     from scalinglaws.plots import preset_label
+    from scalinglaws.plots.presets import preset_loss_in_range
     from scalinglaws.presets import get_preset
 
     rows = []
@@ -232,7 +237,8 @@ def preset_rows(names: list[str], budgets: list[float], k: float) -> list[dict[s
                     "C": c,
                     "N": n,
                     "D": d,
-                    "L": float(np.atleast_1d(a.L)[i]),
+                    # a dash far below the compute the paper fitted its law on
+                    "L": float(np.atleast_1d(a.L)[i]) if preset_loss_in_range(p, c) else None,
                     "tokens_per_param": d / n,
                 }
             )

@@ -44,6 +44,50 @@ class SweepData:
     flops_check: dict[str, float] | None = None
     notes: list[str] = field(default_factory=list)
 
+    def table_for(self, approach: str) -> Runs:
+        """The runs an approach is fitted to, as the report fits them: the training curves
+        for Approach 1 (:class:`DataError` when the folder has no ``curves.csv``), else the
+        final runs of ``runs.csv``."""
+        if str(approach) != "1":
+            return self.runs
+        if self.curves is None:
+            raise DataError(
+                f"Approach 1 needs training curves, and the sweep folder of {self.runs.source} "
+                "has no curves.csv; use approach 2 or 3, or re-run the sweep to record curves"
+            )
+        return self.curves
+
+    def estimator_options(self, approach: str, given: dict[str, Any] | None = None) -> dict:
+        """The estimator options through which ``approach`` honours the sweep, as the report's
+        :class:`~scalinglaws.report.analysis.Analysis` sets them, leaving out those in
+        ``given`` (the caller's own, not None): Approach 3 splits budgets by the sweep's
+        FLOPs per token, ``flops_per_token`` = f(N) (C = f(N)·D, when ``plan.toml`` gives it),
+        and Approach 2 bins runs by the plan's ``isoflop_budgets`` within
+        :data:`~scalinglaws.report.analysis.SWEEP_BIN_TOLERANCE`.  Other approaches take
+        neither: see :meth:`convention_note`."""
+        from scalinglaws.report.analysis import SWEEP_BIN_TOLERANCE
+
+        given = {k: v for k, v in (given or {}).items() if v is not None}
+        out: dict[str, Any] = {}
+        if str(approach) == "3" and self.flops is not None:
+            out["flops_per_token"] = self.flops
+        if str(approach) == "2" and self.budgets and "isoflop_budgets" not in given:
+            out["isoflop_budgets"] = list(self.budgets)
+            if "bin_tolerance" not in given:
+                out["bin_tolerance"] = SWEEP_BIN_TOLERANCE
+        return {k: v for k, v in out.items() if k not in given}
+
+    def convention_note(self, approach: str) -> str | None:
+        """A sentence on how ``approach`` splits a budget when it cannot take the sweep's
+        f(N) (None when it does, or when the sweep has no plan.toml)."""
+        if self.flops is None or str(approach) == "3":
+            return None
+        return (
+            f"approach {approach} takes no FLOPs convention: its D* comes from its own fitted "
+            f"rule, not from C = f(N)·D under the sweep's {self.flops.convention} convention "
+            "as in the report (Approach 3 uses that f(N))"
+        )
+
 
 def _load_quietly(mismatch_seen: bool, load: Callable[[], T]) -> tuple[T, bool]:
     """Run ``load()`` and re-emit its warnings, except ``SL-RUNS-FLOPS-MISMATCH`` when it was
