@@ -471,7 +471,7 @@ def test_fit_refuses_to_write_its_result_over_the_runs_file(tmp_path, capsys, ru
     runs_df.to_csv(path, index=False)
     before = path.read_bytes()
     for command in ("fit", "backtest"):
-        msg = one_error(*run([command, path, "--json", path], capsys)[::2])
+        msg = one_error(*run([command, path, "-o", path], capsys)[::2])
         assert "is the runs file being read" in msg
     assert path.read_bytes() == before
 

@@ -132,7 +132,7 @@ def test_fit_approach3_prints_mapping_table_and_writes_json(grid_csv, tmp_path, 
     out_json = tmp_path / "fit.json"
     argv = [
         "fit", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
-        "--bootstrap", "20", "--budgets", "1e22,5.76e23", "--json", out_json,
+        "--bootstrap", "20", "--budgets", "1e22,5.76e23", "-o", out_json,
     ]  # fmt: skip
     code, out, err = run(argv, capsys)
     assert code == 0, err
@@ -159,7 +159,7 @@ def test_fit_approach3_prints_mapping_table_and_writes_json(grid_csv, tmp_path, 
 def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys, shared_data):
     path = shared_data("chinchilla_fig4_epoch2024.csv")
     out_json = tmp_path / "fig4.json"
-    argv = ["fit", path, "--drop-highest", "5", "--bootstrap", "20", "--json", out_json]
+    argv = ["fit", path, "--drop-highest", "5", "--bootstrap", "20", "-o", out_json]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "240 rows" in out and "filter: dropped the 5 highest losses" in out
@@ -173,7 +173,7 @@ def test_fit_chinchilla_fig4_end_to_end(tmp_path, capsys, shared_data):
 
 
 def test_fit_approach2_on_isoflop_profiles(isoflop_csv, capsys):
-    code, out, err = run(["fit", isoflop_csv, "--approach", "2", "--json", "-"], capsys)
+    code, out, err = run(["fit", isoflop_csv, "--approach", "2", "--json"], capsys)
     assert code == 0, err
     record = json.loads(out)
     assert record["approach"] == "2"
@@ -182,7 +182,7 @@ def test_fit_approach2_on_isoflop_profiles(isoflop_csv, capsys):
 
 def test_fit_power_law_in_C_on_the_frontier(isoflop_csv, capsys):
     argv = ["fit", isoflop_csv, "--approach", "power", "--variable", "C", "--frontier"]
-    code, out, err = run([*argv, "--json", "-"], capsys)
+    code, out, err = run([*argv, "--json"], capsys)
     assert code == 0, err
     assert "columns: N ← 'params', C ← 'flops', L ← 'loss'" in err  # stdout is pure JSON
     record = json.loads(out)
@@ -204,7 +204,7 @@ def test_fit_approach1_on_training_curves(tmp_path, capsys):
     frame["loss"] = HOFFMANN(N=frame["params"].to_numpy(), D=frame["tokens"].to_numpy())
     path = tmp_path / "curves.csv"
     frame.to_csv(path, index=False)
-    code, out, err = run(["fit", path, "--approach", "1", "--json", "-"], capsys)
+    code, out, err = run(["fit", path, "--approach", "1", "--json"], capsys)
     assert code == 0, err
     assert "run_id ← 'run'" in err and "step ← 'step'" in err
     record = json.loads(out)
@@ -232,7 +232,7 @@ def test_backtest_command(grid_csv, tmp_path, capsys):
     out_json = tmp_path / "bt.json"
     argv = [
         "backtest", grid_csv, "--columns", "N=Model Size,C=Training FLOP,L=eval loss",
-        "--cut-quantile", "0.8", "--bootstrap", "20", "--json", out_json,
+        "--cut-quantile", "0.8", "--bootstrap", "20", "-o", out_json,
     ]  # fmt: skip
     code, out, err = run(argv, capsys)
     assert code == 0, err
@@ -262,7 +262,7 @@ def test_fit_approach_auto_prints_candidates_and_round_trips(isoflop_csv, tmp_pa
             "auto",
             "--budgets",
             "1e23",
-            "--json",
+            "-o",
             out_json,
         ],
         capsys,
@@ -325,7 +325,7 @@ def test_backtest_approach_auto_compares_with_the_standard_recipe(isoflop_csv, c
 def test_predict_from_a_bootstrapped_fit_prints_intervals(grid_csv, tmp_path, capsys):
     out_json = tmp_path / "fit.json"
     columns = ["--columns", COLUMNS]
-    code, _, err = run(["fit", grid_csv, *columns, "--bootstrap", "30", "--json", out_json], capsys)
+    code, _, err = run(["fit", grid_csv, *columns, "--bootstrap", "30", "-o", out_json], capsys)
     assert code == 0, err
     code, out, err = run(
         [
@@ -371,7 +371,7 @@ def test_predict_from_an_auto_fit_uses_its_calibrated_intervals(isoflop_csv, tmp
             "chinchilla,frontier",
             "--bootstrap",
             "10",
-            "--json",
+            "-o",
             out_json,
         ],
         capsys,
@@ -417,7 +417,7 @@ def uneven_isoflop_csv(tmp_path) -> Path:
 
 
 def fit_record(path: Path, flags: list[str], capsys) -> dict:
-    code, out, err = run(["fit", path, "--approach", "2", *flags, "--json", "-"], capsys)
+    code, out, err = run(["fit", path, "--approach", "2", *flags, "--json"], capsys)
     assert code == 0, err
     return json.loads(out)
 
@@ -479,10 +479,10 @@ def test_backtest_takes_the_approach2_flags(uneven_isoflop_csv, capsys):
     argv = ["backtest", uneven_isoflop_csv, "--approach", "2", "--cut-quantile", "0.7"]
     # 50 runs (5 at 1e18, then 9 a budget): the 0.7 quantile of their C is the 5th budget,
     # 2.5e20, so the fit sees 5 budgets, the 5-size one skipped under --min-sizes 6
-    code, out, err = run([*argv, "--min-sizes", "6", "--json", "-"], capsys)
+    code, out, err = run([*argv, "--min-sizes", "6", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["fit"]["method"]["budgets"].startswith("4 used of 4 fitted, 1 skipped")
-    code, out, err = run([*argv, "--json", "-"], capsys)
+    code, out, err = run([*argv, "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["fit"]["method"]["budgets"].startswith("5 used of 5 fitted;")
 
@@ -567,7 +567,7 @@ def test_allocate_from_a_bootstrapped_fit_prints_intervals(grid_csv, tmp_path, c
 
     out_json = tmp_path / "fit.json"
     code, _, err = run(
-        ["fit", grid_csv, "--columns", COLUMNS, "--bootstrap", "30", "--json", out_json], capsys
+        ["fit", grid_csv, "--columns", COLUMNS, "--bootstrap", "30", "-o", out_json], capsys
     )
     assert code == 0, err
     code, out, err = run(
@@ -593,7 +593,7 @@ def test_allocate_from_an_auto_fit_uses_its_optimum(isoflop_csv, tmp_path, capsy
     out_json = tmp_path / "auto.json"
     code, _, err = run(
         ["fit", isoflop_csv, "--columns", "N=params,C=flops,L=loss", "--approach", "auto",
-         "--candidates", "chinchilla,frontier", "--bootstrap", "10", "--json", out_json],
+         "--candidates", "chinchilla,frontier", "--bootstrap", "10", "-o", out_json],
         capsys,
     )  # fmt: skip
     assert code == 0, err
@@ -623,7 +623,7 @@ def test_one_bootstrap_default_for_the_command_line_and_the_api(grid_csv, tmp_pa
     for cls in (Approach1, Approach2, Approach3, PowerLawFit):
         assert cls().n_bootstrap == DEFAULT_BOOTSTRAP, cls
     out_json = tmp_path / "fit.json"
-    code, out, err = run(["fit", grid_csv, "--columns", COLUMNS, "--json", out_json], capsys)
+    code, out, err = run(["fit", grid_csv, "--columns", COLUMNS, "-o", out_json], capsys)
     assert code == 0, err
     assert f"bootstrap: {DEFAULT_BOOTSTRAP} replicates" in out
     fit = Fit.from_json(out_json.read_text())
@@ -637,7 +637,7 @@ def test_predict_says_how_far_beyond_the_data_each_request_lies(isoflop_csv, tmp
     runs for every row, and for an automatic fit how far its nested backtest checked."""
     cols = ["--columns", "N=params,C=flops,L=loss"]
     std_json, auto_json = tmp_path / "std.json", tmp_path / "auto.json"
-    code, _, err = run(["fit", isoflop_csv, *cols, "--bootstrap", "0", "--json", std_json], capsys)
+    code, _, err = run(["fit", isoflop_csv, *cols, "--bootstrap", "0", "-o", std_json], capsys)
     assert code == 0, err
     code, out, err = run(
         ["predict", "--fit", std_json, "--params", "1B,30B", "--tokens", "10B,3.3T"], capsys
@@ -648,7 +648,7 @@ def test_predict_says_how_far_beyond_the_data_each_request_lies(isoflop_csv, tmp
     assert "nothing in this fit measured its error that far out" in " ".join(out.split())
     code, _, err = run(
         ["fit", isoflop_csv, *cols, "--approach", "auto", "--candidates", "chinchilla,frontier",
-         "--bootstrap", "10", "--json", auto_json],
+         "--bootstrap", "10", "-o", auto_json],
         capsys,
     )  # fmt: skip
     assert code == 0, err

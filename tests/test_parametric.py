@@ -435,7 +435,7 @@ def test_cli_fits_kaplan_and_rejects_a_bad_objective(tmp_path, capsys):
     path = tmp_path / "runs.csv"
     grid_runs(KaplanNDLaw(N_c=6.4e13, D_c=1.8e13, alpha_N=0.076, alpha_D=0.103), sigma=0.002) \
         .to_csv(path, index=False)  # fmt: skip
-    assert main(["fit", str(path), "--law", "kaplan", "--json", str(tmp_path / "k.json")]) == 0
+    assert main(["fit", str(path), "--law", "kaplan", "-o", str(tmp_path / "k.json")]) == 0
     out, _ = capsys.readouterr()
     assert "alpha_N" in out and "starts at best" in out
     assert Fit.from_json(tmp_path / "k.json").params["alpha_N"] == pytest.approx(0.076, abs=0.003)

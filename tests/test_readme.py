@@ -6,7 +6,7 @@ and each command's output compared line by line (trailing spaces ignored); a com
 output the block does not show (one that writes a file the next command reads) must succeed.
 The commands run in a folder of their own laid out like the checkout (``examples/`` and
 ``../shared`` link to the real ones), so the files they write stay out of the checkout; a
-file an earlier README block writes (``--json auto.json``) is made by that block's command
+file an earlier README block writes (``-o auto.json``) is made by that block's command
 first if it is not there yet."""
 
 from __future__ import annotations
@@ -59,18 +59,26 @@ def _steps(lines: list[str]) -> list[Step] | None:
     return steps
 
 
+#: The flags that name the file a command writes.
+OUTPUT_FLAGS = ("-o", "--output")
+
+
 def _inputs(argv: list[str]) -> list[str]:
-    """The .json files a command reads (not the one it writes with ``--json``)."""
-    return [a for i, a in enumerate(argv) if a.endswith(".json") and argv[i - 1 : i] != ["--json"]]
+    """The .json files a command reads (not the one it writes with ``-o``)."""
+    return [
+        a
+        for i, a in enumerate(argv)
+        if a.endswith(".json") and not (i and argv[i - 1] in OUTPUT_FLAGS)
+    ]
 
 
 def _writers() -> dict[str, list[str]]:
-    """File -> the README command that writes it (``--json FILE``), from every block."""
+    """File -> the README command that writes it (``-o FILE.json``), from every block."""
     out: dict[str, list[str]] = {}
     for lines in _blocks():
         for argv, _ in _steps(lines) or []:
             for i, a in enumerate(argv[:-1]):
-                if a == "--json" and argv[i + 1] != "-":
+                if a in OUTPUT_FLAGS and argv[i + 1].endswith(".json"):
                     out.setdefault(argv[i + 1], argv)
     return out
 

@@ -58,7 +58,7 @@ def test_json_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path, r
     real.write_text("old")
     link = tmp_path / "latest.json"
     link.symlink_to(real)
-    code, out, err = run(["fit", runs_csv, "--json", link], capsys)
+    code, out, err = run(["fit", runs_csv, "-o", link], capsys)
     assert code == 0, err
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert json.loads(real.read_text())["schema"].startswith("scalinglaws.fit/")
@@ -75,8 +75,8 @@ def test_atomic_write_through_a_dangling_symlink_creates_its_target(tmp_path):
 def test_json_onto_a_named_pipe_is_refused_and_the_pipe_kept(tmp_path, runs_csv, capsys):
     fifo = tmp_path / "out.json"
     os.mkfifo(fifo)
-    msg = one_error(*run(["fit", runs_csv, "--json", fifo], capsys)[::2])
-    assert f"--json {fifo}" in msg and "named pipe, not a regular file" in msg
+    msg = one_error(*run(["fit", runs_csv, "-o", fifo], capsys)[::2])
+    assert f"-o {fifo}" in msg and "named pipe, not a regular file" in msg
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
@@ -89,19 +89,19 @@ def test_atomic_write_refuses_a_pipe_and_a_symlink_to_one(tmp_path):
         with pytest.raises(OutputError, match="named pipe, not a regular file"):
             atomic_write_text(path, "x")
         with pytest.raises(OutputError, match="named pipe, not a regular file"):
-            check_writable(path, "--json")
+            check_writable(path, "-o")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and link.is_symlink()
 
 
 def test_a_character_device_is_never_replaced(tmp_path, runs_csv, capsys):
-    """As root, --json /dev/null replaced /dev/null; a copy of that node stands in for it."""
+    """As root, -o /dev/null replaced /dev/null; a copy of that node stands in for it."""
     dev = tmp_path / "null"
     try:
         os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
     except (PermissionError, OSError) as exc:
         pytest.skip(f"cannot make a device node here ({exc})")
-    msg = one_error(*run(["fit", runs_csv, "--json", dev], capsys)[::2])
-    assert f"--json {dev}" in msg and "character device, not a regular file" in msg
+    msg = one_error(*run(["fit", runs_csv, "-o", dev], capsys)[::2])
+    assert f"-o {dev}" in msg and "character device, not a regular file" in msg
     with pytest.raises(OutputError, match="character device"):
         atomic_write_text(dev, "x")
     assert stat.S_ISCHR(os.lstat(dev).st_mode)
@@ -110,7 +110,7 @@ def test_a_character_device_is_never_replaced(tmp_path, runs_csv, capsys):
 def test_dev_null_is_refused_before_any_write():
     """The check alone (no write is attempted, so this is safe even when run as root)."""
     with pytest.raises(OutputError, match="/dev/null .*character device"):
-        check_writable("/dev/null", "--json")
+        check_writable("/dev/null", "-o")
 
 
 @pytest.fixture

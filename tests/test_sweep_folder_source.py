@@ -33,7 +33,7 @@ def report_row(tmp_path_factory) -> dict:
 
 def test_fit_of_a_sweep_folder_allocates_as_the_report_does(report_row, tmp_path, capsys):
     path = tmp_path / "fit.json"
-    argv = ["fit", DEMO, "--bootstrap", "0", "--budgets", f"{BUDGET:g}", "--json", path]
+    argv = ["fit", DEMO, "--bootstrap", "0", "--budgets", f"{BUDGET:g}", "-o", path]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "FLOPS-MISMATCH" not in err + out and "--flops-per-token" not in err

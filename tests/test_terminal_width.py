@@ -164,7 +164,7 @@ def test_piped_fit_output_is_complete(piped, capsys, shared_data):
 def bootstrap_fit(tmp_path_factory, shared_data) -> Path:
     """A saved fit with bootstrap intervals (allocate's widest table)."""
     path = tmp_path_factory.mktemp("fit") / "fit.json"
-    code = main([*_fit_argv(shared_data), "--bootstrap", "20", "--json", str(path)])
+    code = main([*_fit_argv(shared_data), "--bootstrap", "20", "-o", str(path)])
     assert code == 0 and path.is_file()
     return path
 

@@ -126,7 +126,7 @@ def _node_kind(mode: int) -> str:
 def check_regular(path: object, what: str = "") -> None:
     """Raise :class:`OutputError` when ``path`` (a symbolic link followed to its target) exists
     and is neither a regular file nor a folder: a device, a named pipe or a socket is never
-    replaced by a result (``--json /dev/null`` run as root would replace ``/dev/null``)."""
+    replaced by a result (``-o /dev/null`` run as root would replace ``/dev/null``)."""
     import os
     import stat
 

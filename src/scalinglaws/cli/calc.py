@@ -126,7 +126,7 @@ def _load_fit(path: str) -> Any:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(
             f"--fit {path} is not a complete scalinglaws fit ({type(exc).__name__}: {exc}); "
-            "write one with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+            "write one with Fit.to_json() or 'scalinglaws fit RUNS -o FIT.json'"
         ) from None
 
 

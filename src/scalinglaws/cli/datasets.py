@@ -87,10 +87,15 @@ def _export_params() -> list[click.Parameter]:
         click.Argument(["name"]),
         click.Option(["-o", "--out"], required=True, help="The CSV file to write."),
         click.Option(["--force"], is_flag=True, help="Replace the file if it exists."),
+        click.Option(
+            ["--json", "as_json"],
+            is_flag=True,
+            help='Print {"dataset": NAME, "file": ..., "rows": ...} instead of a line.',
+        ),
     ]
 
 
-def export_command(name: str, out: str, force: bool) -> None:
+def export_command(name: str, out: str, force: bool, as_json: bool) -> None:
     """Write data set NAME as a plain CSV file, byte for byte as published."""
     from scalinglaws import datasets
     from scalinglaws.errors import OutputError, check_writable
@@ -101,4 +106,8 @@ def export_command(name: str, out: str, force: bool) -> None:
     if Path(out).expanduser().exists() and not force:
         raise OutputError(f"{out} exists; give --force to replace it, or another -o file")
     atomic_write_text(Path(out).expanduser(), raw.decode("utf-8"))
-    click.echo(f"wrote {out}: data set {name}, {datasets.info(name).rows:,} rows")
+    rows = datasets.info(name).rows
+    if as_json:
+        emit_json({"dataset": name, "file": out, "rows": rows})
+        return
+    click.echo(f"wrote {out}: data set {name}, {rows:,} rows")

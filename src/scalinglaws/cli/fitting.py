@@ -375,7 +375,7 @@ def _print_candidates(fit: Any) -> None:
         rows,
         ["candidate", "default", "weight", "at 10x", "RMS@1", "bias", "constants"],
         title="candidates (nested backtest; weights at the data and at 10x its largest budget)",
-        optional={6: "Fit.summary() and the saved fit (--json)"},
+        optional={6: "Fit.summary() and the same command with --json"},
         left=(0, 6),
     )
 
@@ -386,36 +386,33 @@ def _cell(x: float) -> str:
     return cell(float(x))
 
 
-def _check_output(json_path: str | None, runs_file: str) -> None:
-    """Refuse, before any fitting, a --json path that cannot be written or that is the runs
+def _check_output(output: str | None, runs_file: str) -> None:
+    """Refuse, before any fitting, an -o path that cannot be written or that is the runs
     file itself (writing there would destroy the data)."""
-    from pathlib import Path
-
     from scalinglaws.errors import check_writable
 
-    if not json_path or json_path == "-":
+    if not output:
         return
-    if Path(json_path).resolve() == Path(runs_file).resolve():
+    if output == "-":
+        raise DataError("-o - is not a file; print the result on stdout with --json instead")
+    if Path(output).resolve() == Path(runs_file).resolve():
         raise DataError(
-            f"--json {json_path} is the runs file being read; writing the result there would "
+            f"-o {output} is the runs file being read; writing the result there would "
             "destroy the runs, so give another file name such as fit.json"
         )
-    check_writable(json_path, "--json")
+    check_writable(output, "-o")
 
 
-def _write_json(text_fn: Callable[[], str], path: str) -> None:
+def _write_json(text: str, path: str, to_stderr: bool = False) -> None:
+    """Write ``text`` to ``path`` (atomically) and say so, on stderr when stdout carries
+    the JSON."""
     from scalinglaws.files import atomic_write_text
-
-    if path == "-":
-        click.echo(text_fn())
-        return
-    from pathlib import Path
 
     target = Path(path)
     if target.is_dir():
-        raise DataError(f"--json {path} is a directory; give a file name such as fit.json")
-    atomic_write_text(target, text_fn())
-    click.echo(f"wrote {path}")
+        raise DataError(f"-o {path} is a directory; give a file name such as fit.json")
+    atomic_write_text(target, text)
+    click.echo(f"wrote {path}", err=to_stderr)
 
 
 # ============================================================================ commands
@@ -424,44 +421,129 @@ def _write_json(text_fn: Callable[[], str], path: str) -> None:
 _LOAD_ARGS = ("columns", "drop_highest", "final_only", "min_fraction", "flops_per_token")
 
 
+class _Output:
+    """Where `fit` and `backtest` put their result: the tables on stdout, or with ``--json``
+    the JSON record there instead; and the record written to ``-o FILE`` (``path``) when
+    given."""
+
+    def __init__(self, path: str | None, as_json: bool) -> None:
+        self.path = path
+        self.as_json = as_json
+
+    def show_and_write(self, show: Callable[[], None], text: Callable[[], str]) -> None:
+        """Print the result (``show``), or its JSON with ``--json``; write the JSON to
+        ``-o`` when given -- the same text on both."""
+        if not self.as_json:
+            show()
+        record = text() if self.as_json or self.path else ""
+        if self.path:
+            _write_json(record, self.path, to_stderr=self.as_json)
+        if self.as_json:
+            click.echo(record)
+
+
 def _on_runs(
     runs_file: str,
     options: dict[str, Any],
     level: float,
-    json_path: str | None,
+    output: _Output,
     work: Callable[[Any, Any], Any],
 ) -> tuple[Any, Any]:
-    """The body `fit` and `backtest` share: refuse a --json that cannot be written, build the
+    """The body `fit` and `backtest` share: refuse an -o that cannot be written, build the
     estimator from its flags in ``options`` at ``level``, load the runs with the loading
     flags in ``options`` (telling what was read on stderr when stdout carries the JSON), and
     return the runs and ``work(estimator, runs)`` -- the library's warnings printed as
     ``warning:`` lines throughout.  The flags are checked before the runs are read, so a
     refusal is the only output."""
     load = {key: options.pop(key) for key in _LOAD_ARGS}
-    _check_output(json_path, runs_file)
+    _check_output(output.path, runs_file)
     with reported_warnings(), shown_progress():
         estimator = _estimator(options, level)
         approach = approach_key(options["approach"])
         runs, extra = _load(
-            runs_file, **load, to_stderr=json_path == "-", approach=approach, given=options
+            runs_file, **load, to_stderr=output.as_json, approach=approach, given=options
         )
         if extra:  # a sweep folder's own convention and budgets, as the report uses them
             estimator = _estimator(options, level, extra)
         return runs, work(estimator, runs)
 
 
-def _show_and_write(
-    json_path: str | None, show: Callable[[], None], text: Callable[[], str]
-) -> None:
-    """Print the result (``show``) unless stdout carries the JSON; write ``text()`` to
-    ``--json`` when given."""
-    if json_path != "-":
-        show()
-    if json_path:
-        _write_json(text, json_path)
+#: The one sentence for the old form ``--json FILE``; ``{what}`` is what the command writes.
+_JSON_TAKES_NO_FILE = (
+    "--json takes no file now: write the {what} with -o FILE (or --output FILE), print it "
+    "with --json"
+)
 
 
-@click.command("fit")
+class _ResultCommand(click.Command):
+    """A command whose ``--json`` is a flag; the old form ``--json FILE`` (refused by click
+    as an unexpected extra argument, or ``--json=FILE`` as a value the flag does not take)
+    is answered with one sentence naming ``-o``."""
+
+    #: What the command writes, in :data:`_JSON_TAKES_NO_FILE`.
+    what = "result"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse as click does, restating a refusal of the old ``--json FILE``."""
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if _json_file_given(given, exc.format_message()):
+                raise click.UsageError(_JSON_TAKES_NO_FILE.format(what=self.what), ctx) from None
+            raise
+
+
+class _FitCommand(_ResultCommand):
+    what = "fit"
+
+
+class _BacktestCommand(_ResultCommand):
+    what = "backtest record"
+
+
+def _json_file_given(args: list[str], message: str) -> bool:
+    """Whether click's refusal ``message`` comes from the old form ``--json FILE``: a value
+    attached (``--json=FILE``), or a word after ``--json`` that is left over as an extra
+    argument."""
+    if any(a.startswith("--json=") for a in args):
+        return True
+    if "extra argument" not in message:
+        return False
+    return any(
+        a == "--json" and (nxt == "-" or not nxt.startswith("-"))
+        for a, nxt in zip(args, args[1:], strict=False)
+    )
+
+
+def _output_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-o/--output FILE`` (write the result there) and ``--json`` (print it on stdout)."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return with_options(
+            fn,
+            [
+                click.option(
+                    "-o",
+                    "--output",
+                    "output",
+                    default=None,
+                    metavar="FILE",
+                    help=f"Write {what} to FILE as JSON.",
+                ),
+                click.option(
+                    "--json",
+                    "as_json",
+                    is_flag=True,
+                    help=f"Print {what} as JSON on stdout instead of the tables.",
+                ),
+            ],
+        )
+
+    return decorate
+
+
+@click.command("fit", cls=_FitCommand)
 @_load_options
 @_fit_options
 @level_option("0.95")
@@ -470,13 +552,18 @@ def _show_and_write(
     default=None,
     help="FLOP budgets for N_opt, D_opt, L_opt, comma-separated (e.g. 1e22,5.76e23).",
 )
-@click.option("--json", "json_path", default=None, help="Write Fit.to_json() to this file.")
+@_output_options("the fit")
 def fit_command(
-    runs_file: str, level: str, budgets: str | None, json_path: str | None, **options: Any
+    runs_file: str,
+    level: str,
+    budgets: str | None,
+    output: str | None,
+    as_json: bool,
+    **options: Any,
 ) -> None:
     """Fit a scaling law to the runs in RUNS (CSV, Parquet or JSON Lines).
 
-    Example: scalinglaws fit runs.csv --approach 3 --bootstrap 200 --budgets 1e22,1e24
+    Example: scalinglaws fit runs.csv --approach 3 --bootstrap 200 --budgets 1e22,1e24 -o fit.json
     """
     from scalinglaws.units import parse_quantities
 
@@ -485,8 +572,9 @@ def fit_command(
     if budgets is not None and not budgets.strip():
         raise DataError("--budgets is empty; give FLOP budgets such as 1e22,5.76e23 or drop it")
     budget_list = parse_quantities(budgets, what="--budgets") if budgets else None
+    out = _Output(output, as_json)
     runs, fit = _on_runs(
-        runs_file, options, level_value, json_path, lambda estimator, runs: estimator.fit(runs)
+        runs_file, options, level_value, out, lambda estimator, runs: estimator.fit(runs)
     )
     for key, value in runs.describe().items():
         fit.data.setdefault(key, value)
@@ -494,10 +582,10 @@ def fit_command(
     def show() -> None:
         print_fit(fit, budget_list)
 
-    _show_and_write(json_path, show, fit.to_json)
+    out.show_and_write(show, fit.to_json)
 
 
-@click.command("backtest")
+@click.command("backtest", cls=_BacktestCommand)
 @_load_options
 @_fit_options
 @click.option(
@@ -508,13 +596,14 @@ def fit_command(
 )
 @click.option("--cut", default=None, help="Or a compute cut in FLOPs (e.g. 1e21); overrides.")
 @level_option("0.8", kind="Prediction-interval")
-@click.option("--json", "json_path", default=None, help="Write the backtest record to this file.")
+@_output_options("the backtest record")
 def backtest_command(
     runs_file: str,
     cut_quantile: str,
     cut: str | None,
     level: str,
-    json_path: str | None,
+    output: str | None,
+    as_json: bool,
     **options: Any,
 ) -> None:
     """Fit on the small-compute runs of RUNS and predict the large ones.
@@ -550,9 +639,9 @@ def backtest_command(
 
         return backtest(estimator, runs, cut_quantile=quantile, cut=cut_value, level=level_value)
 
-    _, result = _on_runs(runs_file, options, level_value, json_path, work)
-    _show_and_write(
-        json_path,
+    out = _Output(output, as_json)
+    _, result = _on_runs(runs_file, options, level_value, out, work)
+    out.show_and_write(
         lambda: click.echo(f"\n{result.summary()}"),
         lambda: json.dumps(jsonable(result.to_dict()), indent=2),
     )

@@ -145,6 +145,12 @@ def _source_arguments(
     help="Figure files to write, comma-separated (png is required; svg, pdf optional).",
 )
 @click.option("--title", default=None, help="Title of the report.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the report's numbers (report.json) on stdout; the other lines go to stderr.",
+)
 def report_command(
     source: str,
     out_dir: str,
@@ -155,16 +161,17 @@ def report_command(
     no_backtest: bool,
     formats: str,
     title: str | None,
+    as_json: bool,
     **source_options: Any,
 ) -> None:
     """Write a self-contained HTML report for SOURCE: a runs file (CSV, Parquet, JSON Lines),
-    a saved fit (fit.json from 'scalinglaws fit --json') or a sweep folder (runs.csv and
+    a saved fit (fit.json from 'scalinglaws fit -o fit.json') or a sweep folder (runs.csv and
     curves.csv).
 
     Example: scalinglaws report runs.csv -o out/ --budgets 1e22,1e24 --bootstrap 200
     --accelerator h100 --devices 8 --mfu 0.4
     """
-    from scalinglaws.cli.output import shown_progress
+    from scalinglaws.cli.output import emit_json, shown_progress
     from scalinglaws.report import build_report
 
     arguments = _source_arguments(**source_options)
@@ -183,31 +190,36 @@ def report_command(
             formats=[f.strip() for f in formats.split(",") if f.strip()],
             title=title,
         )
-    _print_report(result)
+    _print_report(result, to_stderr=as_json)
+    if as_json:
+        emit_json(result.numbers)  # report.json's content
 
 
-def _print_report(result: Any) -> None:
+def _print_report(result: Any, to_stderr: bool = False) -> None:
     """What the report found, in lines: approaches not fitted, the allocations at the
-    budgets, warnings (to stderr) and where it was written."""
+    budgets, warnings (to stderr) and where it was written -- all on stderr when stdout
+    carries the JSON (``to_stderr``)."""
     from scalinglaws.report import format_value
 
     nb = result.numbers
     for approach, reason in nb["not_fitted"].items():
-        click.echo(f"approach {approach}: not fitted ({reason})")
+        click.echo(f"approach {approach}: not fitted ({reason})", err=to_stderr)
     if nb["allocation"]:
-        click.echo(f"compute convention: {nb['settings']['compute_convention']}")
+        click.echo(f"compute convention: {nb['settings']['compute_convention']}", err=to_stderr)
     for row in nb["allocation"]:
         click.echo(
             f"approach {row['approach']} at {format_value(row['C'], 'flops')} FLOPs: "
             f"N* = {format_value(row['N'], 'count')}, D* = {format_value(row['D'], 'count')} "
             f"({format_value(row['tokens_per_param'])} tokens per parameter), "
-            f"L* = {format_value(row['L'])}"
+            f"L* = {format_value(row['L'])}",
+            err=to_stderr,
         )
     for text in result.warnings:
         click.echo(f"warning: {text}", err=True)
     click.echo(
         f"wrote {result.html} ({len(result.figures)} figures, report.json) in "
-        f"{result.seconds:.1f} s"
+        f"{result.seconds:.1f} s",
+        err=to_stderr,
     )
 
 
@@ -222,8 +234,19 @@ def _print_report(result: Any) -> None:
     help="Draw a preset's law instead of a fit (isoloss, loss-compute, curves), e.g. "
     "besiroglu2024.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"figure": KIND, "files": [...]} on stdout instead of the "wrote" line.',
+)
 def plot_command(
-    kind: str, source: str | None, out_path: str, law: str | None, **source_options: Any
+    kind: str,
+    source: str | None,
+    out_path: str,
+    law: str | None,
+    as_json: bool,
+    **source_options: Any,
 ) -> None:
     """Draw one figure of KIND from SOURCE (a runs file, a sweep folder or a saved fit).
 
@@ -232,7 +255,7 @@ def plot_command(
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
     """
-    from scalinglaws.cli.output import reported_warnings, shown_progress
+    from scalinglaws.cli.output import emit_json, reported_warnings, shown_progress
     from scalinglaws.plots import save
     from scalinglaws.report import make_figure
 
@@ -248,7 +271,10 @@ def plot_command(
     with reported_warnings(), shown_progress():  # 'warning: [code] ...' lines
         fig = make_figure(kind, source, **_source_arguments(**source_options), law=law)
     (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
-    click.echo(f"wrote {written}")
+    if as_json:
+        emit_json({"figure": kind_key, "files": [str(written)]})
+    else:
+        click.echo(f"wrote {written}")
 
 
 def _figure_file(out_path: str) -> tuple[Path, str]:

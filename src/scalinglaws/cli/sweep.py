@@ -577,10 +577,13 @@ def _status_note(r: Any) -> str:
 
 # ------------------------------------------------------------------ tables
 def _tables_params() -> list[click.Parameter]:
-    return [click.Argument(["folder"])]
+    return [
+        click.Argument(["folder"]),
+        _json_flag('{"runs_csv": ..., "curves_csv": ..., "problems": [...]} instead of a line'),
+    ]
 
 
-def tables_command(folder: str) -> None:
+def tables_command(folder: str, as_json: bool) -> None:
     """Rebuild FOLDER/runs.csv and FOLDER/curves.csv from the run records."""
     from scalinglaws.sweep.runner import write_tables
 
@@ -588,4 +591,9 @@ def tables_command(folder: str) -> None:
     runs_path, curves_path = write_tables(folder, problems=problems)
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
+    if as_json:
+        emit_json(
+            {"runs_csv": str(runs_path), "curves_csv": str(curves_path), "problems": problems}
+        )
+        return
     click.echo(f"wrote {runs_path} and {curves_path}")

@@ -369,13 +369,13 @@ class Fit:
             found = "no 'schema' key" if "schema" not in d else f"schema {d.get('schema')!r}"
             raise DataError(
                 f"{source} is not a scalinglaws fit ({found}, expected {SCHEMA!r}); write one "
-                "with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+                "with Fit.to_json() or 'scalinglaws fit RUNS -o FIT.json'"
             )
         for key in ("law", "params", "approach"):
             if key not in d:
                 raise DataError(
                     f"{source} is not a complete scalinglaws fit: the key '{key}' is missing; "
-                    "write one with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+                    "write one with Fit.to_json() or 'scalinglaws fit RUNS -o FIT.json'"
                 )
         key = "law"
         try:
@@ -441,7 +441,7 @@ class Fit:
         except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
             raise DataError(
                 f"{source}, key '{key}', is not what Fit.to_json() writes ({exc}); write the fit "
-                "again with Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+                "again with Fit.to_json() or 'scalinglaws fit RUNS -o FIT.json'"
             ) from None
         return cls(
             law=law,
@@ -493,7 +493,7 @@ class Fit:
         except json.JSONDecodeError as exc:
             raise DataError(
                 f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}); give a fit written "
-                "by Fit.to_json() or 'scalinglaws fit RUNS --json FIT.json'"
+                "by Fit.to_json() or 'scalinglaws fit RUNS -o FIT.json'"
             ) from None
         fit = cls.from_dict(d, source=name)
         if cls is Fit and fit.approach == "auto":  # its own result type answers with intervals
