@@ -221,10 +221,22 @@ def test_a_damaged_lock_file_does_not_crash(tmp_path, content):
         assert st.driver()["pid"] == os.getpid()
 
 
-@pytest.mark.ray
 @pytest.mark.slow
-def test_a_killed_ray_worker_leaves_the_run_interrupted(tmp_path, monkeypatch):
-    """kill -9 of the Ray worker training a run: WorkerCrashedError, not the run's fault."""
+@pytest.mark.parametrize(
+    ("executor", "options", "words"),
+    [
+        pytest.param("ray", {}, "the Ray worker was killed or lost (WorkerCrashedError",
+                     marks=pytest.mark.ray, id="ray"),
+        pytest.param("slurm", {"slurm_cluster": "local", "time_min": 5},
+                     "did not complete (UncompletedJobError", marks=pytest.mark.slurm,
+                     id="slurm"),
+    ],
+)  # fmt: skip
+def test_a_killed_cluster_worker_leaves_the_run_interrupted(
+    tmp_path, monkeypatch, executor, options, words
+):
+    """kill -9 of the Ray worker (WorkerCrashedError) or the Slurm job (submitit's local
+    cluster: UncompletedJobError, no timeout) training a run: not the run's fault."""
     (tmp_path / "bad_trainer.py").write_text(KILLED_TRAINER)
     tests_dir = os.path.dirname(os.path.abspath(__file__))
     paths = [str(tmp_path), tests_dir, os.environ.get("PYTHONPATH", "")]
@@ -234,32 +246,11 @@ def test_a_killed_ray_worker_leaves_the_run_interrupted(tmp_path, monkeypatch):
     out = tmp_path / "sweep"
     victim = next(r.run_id for r in plan.runs if r.D == 1280)
     summary = run_sweep(
-        plan, out, executor="ray", workers=2, progress=False, trainer="bad_trainer:train"
-    )
-    assert not summary.failed and summary.succeeded == 1
-    assert [rid for rid, _ in summary.interrupted] == [victim]
-    assert "the Ray worker was killed or lost (WorkerCrashedError" in summary.interrupted[0][1]
-    assert SweepStore(out).read_record(victim) is None
-    assert {s.run_id: s.state for s in sweep_status(out).runs}[victim] == "interrupted"
-
-
-@pytest.mark.slurm
-@pytest.mark.slow
-def test_a_killed_slurm_job_leaves_the_run_interrupted(tmp_path, monkeypatch):
-    """kill -9 of the job training a run (submitit's local cluster): UncompletedJobError."""
-    (tmp_path / "bad_trainer.py").write_text(KILLED_TRAINER)
-    tests_dir = os.path.dirname(os.path.abspath(__file__))
-    paths = [str(tmp_path), tests_dir, os.environ.get("PYTHONPATH", "")]
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    plan = tiny_plan(sizes=(792,), tokens=(640, 1280))
-    out = tmp_path / "sweep"
-    victim = next(r.run_id for r in plan.runs if r.D == 1280)
-    summary = run_sweep(
-        plan, out, executor="slurm", slurm_cluster="local", workers=2, time_min=5,
-        progress=False, trainer="bad_trainer:train",
+        plan, out, executor=executor, workers=2, progress=False, trainer="bad_trainer:train",
+        **options,
     )  # fmt: skip
     assert not summary.failed and summary.succeeded == 1
     assert [rid for rid, _ in summary.interrupted] == [victim]
-    assert "did not complete (UncompletedJobError" in summary.interrupted[0][1]
+    assert words in summary.interrupted[0][1]
+    assert SweepStore(out).read_record(victim) is None
     assert {s.run_id: s.state for s in sweep_status(out).runs}[victim] == "interrupted"
