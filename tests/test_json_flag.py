@@ -11,7 +11,8 @@ import click
 import pytest
 
 from scalinglaws import ChinchillaLaw, Fit
-from scalinglaws.cli import cli, main
+from scalinglaws.cli import cli
+from test_cli_fit import one_error, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SWEEP = ROOT / "examples" / "data" / "demo-sweep"
@@ -78,18 +79,6 @@ def _argv(name: str, tmp_path: Path) -> list[str]:
             a = a.replace(key, value)
         argv.append(a)
     return [*name.split(), *argv]
-
-
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_error(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
 
 
 def test_every_command_has_arguments_here():

@@ -98,16 +98,9 @@ def _read(source: Any) -> tuple[pd.DataFrame, str, str, np.ndarray]:
 
 def _node_kind(path: Path) -> str:
     """What ``path``, which exists and is neither a folder nor a regular file, is, in words."""
-    import stat
+    from scalinglaws.errors import _node_kind as kind_of_mode
 
-    mode = path.stat().st_mode
-    kinds = (
-        (stat.S_ISFIFO, "a named pipe"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    return next((kind for test, kind in kinds if test(mode)), "a special file")
+    return kind_of_mode(path.stat().st_mode)
 
 
 def _first_line(exc: BaseException) -> str:
