@@ -31,7 +31,7 @@ $(DIST): $(CORE)
 	touch $@
 
 # `make demo`: the calculator, then fits of the committed demo sweep and the report in out/demo.
-# `make demo SWEEP=1` trains the demo sweep first (3 min 45 s in all on a 2-core VM, 2026-12-01).
+# `make demo SWEEP=1` trains the demo sweep first (its 20 runs took 6 min 22 s on 2 idle cores, 2026-12-03).
 SWEEP ?=
 demo: $(CORE) $(if $(SWEEP),$(TRAIN))
 	$(BIN)/python examples/demo.py $(if $(SWEEP),--sweep)

@@ -134,6 +134,23 @@ def test_shape_rule(head_dim, aspect):
         assert arch.params().total == n + 256 * d + 128 * d  # tied token table + positions
 
 
+def test_min_layers_keeps_small_models_multi_layer():
+    fam = ModelFamily(head_dim=4, aspect_ratio=16.0, min_layers=2)
+    for target in np.geomspace(non_embedding_params(2, 8), 2e6, 60):
+        arch = fam.architecture_for(target)
+        ideal = round((target / (12 * 16.0**2)) ** (1 / 3))
+        assert arch.n_layer == max(2, ideal)
+    # 6,000 parameters: one layer under min_layers=1 (1x20 or so), two narrower ones here
+    assert ModelFamily(head_dim=4, aspect_ratio=16.0).architecture_for(6000).n_layer == 1
+    arch = fam.architecture_for(6000)
+    assert (arch.n_layer, arch.d_model) == (2, 16)  # 12*2*16^2 + 5*16 = 6,224
+    assert fam.smallest().n_layer == 2
+    with pytest.raises(PlanError, match="min_layers must be a whole number >= 1"):
+        ModelFamily(min_layers=0)
+    with pytest.raises(PlanError, match="min_layers must be at most 1024"):
+        ModelFamily(min_layers=2000)
+
+
 def test_shape_rule_depth_grows_with_size():
     fam = ModelFamily()
     depths = [fam.architecture_for(n).n_layer for n in np.geomspace(3e4, 3e8, 200)]

@@ -127,6 +127,23 @@ def test_a_large_table_shows_its_progress_on_stderr(tmp_path, capsys, monkeypatc
     assert lines[2].endswith("] bootstrap: 2 of 4 replicates refitted")
 
 
+def test_progress_shows_on_a_terminal_and_is_quiet_when_piped(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from scalinglaws.cli import output
+
+    path = tmp_path / "runs.csv"
+    _table(40).to_csv(path, index=False)
+    monkeypatch.setattr(output, "TERMINAL_PROGRESS_SECONDS", 0.0)  # as if the fit were long
+    code, out, err = run(["fit", path, "--bootstrap", "4"], capsys)
+    assert code == 0 and err == ""  # piped: nothing but the result
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out2, err = run(["fit", path, "--bootstrap", "4"], capsys)
+    assert code == 0 and out2 == out  # progress never touches stdout
+    assert "Approach 3: 4,500 starts searched" in err
+    assert all(line.startswith("[") and "s] " in line for line in err.splitlines())
+
+
 def test_each_cut_scores_a_bounded_sample_spread_over_compute(monkeypatch):
     from scalinglaws.fit import nested
 

@@ -34,7 +34,7 @@ from scalinglaws.sweep.family import FamilyFlops, ModelFamily
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "data" / "demo-sweep"
 # the [family] table of examples/data/demo-sweep/plan.toml
-DEMO_FAMILY = ModelFamily(n_ctx=64, head_dim=4, aspect_ratio=32.0, vocab_size=256)
+DEMO_FAMILY = ModelFamily(n_ctx=64, head_dim=4, aspect_ratio=32.0, vocab_size=256, min_layers=2)
 SWEEP_TEXT = "C under the sweep's chinchilla convention (family shape rule)"
 SMALL_GRID = {
     "a": (0.0, 5.0, 10.0),
@@ -182,7 +182,7 @@ def demo_report(tmp_path_factory):
     return build_report(
         DEMO,
         out,
-        budgets="1e12,1e13",
+        budgets="2e12,2e13",
         n_bootstrap=4,
         seed=0,
         backtest=False,
@@ -212,7 +212,7 @@ def test_report_allocates_every_approach_under_the_sweep_convention(demo_report,
     a3 = nb["fits"]["3"]
     assert a3["method"]["compute convention"] == SWEEP_TEXT
     extrapolation = [d["message"] for d in a3["diagnostics"] if d["code"] == "EXTRAPOLATION"]
-    assert extrapolation and all("largest C in the data (7.5e+11)" in m for m in extrapolation)
+    assert extrapolation and all("largest C in the data (1e+12)" in m for m in extrapolation)
     page = demo_report.html.read_text()
     assert "Compute convention: " + SWEEP_TEXT.replace("'", "&#x27;") in page
     # every number the page shows is the number in report.json (with the new cells)

@@ -43,9 +43,13 @@ def test_fit_of_a_sweep_folder_allocates_as_the_report_does(report_row, tmp_path
     assert float(a.N) == pytest.approx(report_row["N"], rel=1e-6)
     assert float(a.D) == pytest.approx(report_row["D"], rel=1e-6)
     # the printed table shows the same numbers (4 significant digits)
-    assert f"{report_row['N']:.3e}" in out and f"{report_row['D']:.3e}" in out
-    # what fitting runs.csv alone under C = 6·N·D gave: a D* 30% away from the report's
-    assert report_row["D"] == pytest.approx(7.679e6, rel=1e-3)
+    assert f"{report_row['N']:.4g}" in out and f"{report_row['D']:.4g}" in out
+    assert report_row["D"] == pytest.approx(1.0192e7, rel=1e-3)
+    # runs.csv alone is read as C = 6·N·D: a D* 30% away from the report's
+    alone = tmp_path / "alone.json"
+    argv = ["fit", DEMO / "runs.csv", "--bootstrap", "0", "--budgets", f"{BUDGET:g}", "-o", alone]
+    assert run(argv, capsys)[0] == 0
+    assert float(Fit.from_json(alone).allocate(BUDGET).D) / report_row["D"] > 1.25
 
 
 def test_backtest_reads_a_sweep_folder(capsys):

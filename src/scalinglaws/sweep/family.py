@@ -2,7 +2,8 @@
 
 The rule (stated once, used by every plan), for a target of N non-embedding parameters:
 
-    n_layer = max(1, round((N / (12·r²))^(1/3)))       r = aspect_ratio (d_model / n_layer)
+    n_layer = max(m, round((N / (12·r²))^(1/3)))       r = aspect_ratio (d_model / n_layer),
+                                                         m = min_layers (default 1)
     d_model = the multiple of head_dim (>= head_dim) whose N(n_layer, d_model) is nearest N
               in log, with N(n_layer, d) = 12·n_layer·d² + (2·n_layer + 1)·d
     n_head  = d_model / head_dim                         fixed head dimension (default 16)
@@ -10,9 +11,11 @@ The rule (stated once, used by every plan), for a target of N non-embedding para
 n_layer is the depth at which a model of N parameters would have the aspect ratio exactly
 (default r = 32; Kaplan et al. 2020 §3.1 and Figure 5 find the loss within a few percent over
 a wide range of aspect ratios at fixed N), so depth never decreases as N grows; the width then
-hits N as closely as multiples of head_dim allow.  N(n_layer, d) is the **non-embedding**
-parameter count of the model that is actually trained: Kaplan et al. 2020 Table 1's
-12·n_layer·d_model² from the weight matrices, plus the LayerNorm gains of ``sweep.model.GPT``.
+hits N as closely as multiples of head_dim allow.  ``min_layers`` keeps the smallest models
+multi-layer (below the size where the aspect ratio would give that depth they are narrower).
+N(n_layer, d) is the **non-embedding** parameter count of the model that is actually
+trained: Kaplan et al. 2020 Table 1's 12·n_layer·d_model² from the weight matrices, plus the
+LayerNorm gains of ``sweep.model.GPT``.
 A target the family cannot build within a factor 1.5 (e.g. between the one-layer widths of a
 coarse head_dim) is an error, not a silent guess.
 
@@ -87,9 +90,10 @@ class ModelFamily:
     head_dim: int = 16
     aspect_ratio: float = 32.0
     vocab_size: int = 256
+    min_layers: int = 1
 
     def __post_init__(self) -> None:
-        defaults = {"n_ctx": 128, "head_dim": 16, "vocab_size": 256}
+        defaults = {"n_ctx": 128, "head_dim": 16, "vocab_size": 256, "min_layers": 1}
         for name, default in defaults.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -97,6 +101,10 @@ class ModelFamily:
                     f"family {name} must be a whole number >= 1, got {value!r}; "
                     f"e.g. {name} = {default}."
                 )
+        if self.min_layers > MAX_LAYERS:
+            raise PlanError(
+                f"family min_layers must be at most {MAX_LAYERS}, got {self.min_layers}."
+            )
         if self.vocab_size < 2:
             raise PlanError(f"family vocab_size must be at least 2, got {self.vocab_size}.")
         ar = self.aspect_ratio
@@ -108,8 +116,9 @@ class ModelFamily:
         object.__setattr__(self, "aspect_ratio", float(ar))
 
     def smallest(self) -> Architecture:
-        """The smallest model of the family: one layer of width ``head_dim`` (one head)."""
-        return self.build(1, self.head_dim)
+        """The smallest model of the family: ``min_layers`` layers of width ``head_dim`` (one
+        head)."""
+        return self.build(self.min_layers, self.head_dim)
 
     def build(self, n_layer: int, d_model: int) -> Architecture:
         """The architecture with this depth and width (``d_model`` a multiple of head_dim)."""
@@ -120,10 +129,10 @@ class ModelFamily:
         return architecture(n_layer, d_model, d_model // self.head_dim, self.n_ctx, self.vocab_size)
 
     def depth_for(self, N: float) -> int:
-        """n_layer = max(1, round((N / (12·r²))^(1/3))): the depth at which N parameters have
-        the aspect ratio r exactly (capped at MAX_LAYERS)."""
+        """n_layer = max(min_layers, round((N / (12·r²))^(1/3))): the depth at which N
+        parameters have the aspect ratio r exactly (capped at MAX_LAYERS)."""
         ideal = (float(N) / (12.0 * self.aspect_ratio**2)) ** (1.0 / 3.0)
-        return int(min(MAX_LAYERS, max(1, round(ideal))))
+        return int(min(MAX_LAYERS, max(self.min_layers, round(ideal))))
 
     def nearest(self, N: float) -> Architecture:
         """The shape the rule gives for N parameters, however far its N is from the target."""
@@ -150,7 +159,7 @@ class ModelFamily:
         arch = self.nearest(target)
         got = arch.params().non_embedding
         if abs(math.log(got / target)) > math.log(MAX_SIZE_ERROR) + 1e-12:
-            n_small = non_embedding_params(1, self.head_dim)
+            n_small = non_embedding_params(self.min_layers, self.head_dim)
             raise PlanError(
                 f"target size {target:.4g} parameters cannot be built within a factor "
                 f"{MAX_SIZE_ERROR:g} by this family (nearest: {describe(arch)} with {got:,} "

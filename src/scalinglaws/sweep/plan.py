@@ -640,6 +640,7 @@ class Plan:
             "convention": "FLOPs per token: 6N, 6N-total, kaplan, chinchilla, palm, deepseek",
             "corpus": "'shakespeare', 'synthetic:markov[:k=v,...]', or a text file or folder",
             "aspect_ratio": "target d_model / n_layer (kept within a factor 2)",
+            "min_layers": "fewest layers of any model (the smallest are narrower instead)",
             "lr": "peak lr at lr_ref_params: lr(N) = lr * (N / lr_ref_params)^-lr_exponent",
             "batch_size": "sequences of n_ctx tokens per optimiser step",
             "warmup_tokens_per_param": "warmup = min(this * N, max_warmup_fraction * D)",
