@@ -187,7 +187,7 @@ def test_presets_show_recomputes_projections(capsys):
 def test_compare(capsys):
     doc = run_json(["compare", "--compute", "1e24"], capsys)
     rows = {r["preset"]: r for r in doc["rows"]}
-    assert len(rows) == 7
+    assert len(rows) == 9
     assert rows["llama3"]["L"] is None and math.isfinite(rows["hoffmann2022"]["L"])
     assert rows["hoffmann2022"]["N"] == pytest.approx(allocate(HOFFMANN, C=1e24).N)
     code, out, _ = run(["compare", "--compute", "1e24"], capsys)

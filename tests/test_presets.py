@@ -64,6 +64,8 @@ def test_names_and_lookup():
         "besiroglu2024",
         "llama3",
         "llama3-fig3",
+        "muennighoff2023",
+        "deepseek2024",
     ]
     assert get_preset("Hoffmann2022 ") is PRESETS["hoffmann2022"]
     p = PRESETS["besiroglu2024"]

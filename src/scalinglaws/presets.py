@@ -12,6 +12,7 @@ numbers are recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import numpy as np
 from scalinglaws.errors import DataError, DomainError, UnknownNameError, did_you_mean
 from scalinglaws.laws.base import Law
 from scalinglaws.laws.chinchilla import ChinchillaLaw
+from scalinglaws.laws.data_constrained import DataConstrainedLaw
 from scalinglaws.laws.kaplan import KaplanCLaw, KaplanDLaw, KaplanNDLaw, KaplanNLaw, KaplanNSLaw
 from scalinglaws.units import PF_DAY, format_flops
 
@@ -46,8 +48,12 @@ class Projection:
     """A number the paper itself printed for a model size or a budget.
 
     ``given`` names the input column ("N": parameters -> FLOPs -> tokens, as in Hoffmann et al.
-    Table 3; "C": budget -> parameters and tokens, as in the Llama 3 projection).  Values that the
-    paper does not print are ``None``.  ``C`` in FLOPs.
+    Table 3; "C": budget -> parameters and tokens, as in the Llama 3 projection; "ND": the loss
+    of a model of N parameters trained on D tokens, as in Muennighoff et al.'s check vectors).
+    ``U`` is the number of unique tokens when the paper limits it (then a "C" row is the
+    data-limited optimum of :func:`scalinglaws.data_limited.data_limited_allocation` and an
+    "ND" row evaluates the preset's law of (N, D, U)).  Values that the paper does not print are
+    ``None``.  ``C`` in FLOPs.
     """
 
     given: str
@@ -57,6 +63,7 @@ class Projection:
     L: float | None = None
     source: str = ""
     note: str = ""
+    U: float | None = None
 
 
 @dataclass(frozen=True)
@@ -171,25 +178,46 @@ class Preset:
         ``paper_D``, ``paper_L``), ours (``C``, ``N``, ``D``, ``L``) and relative errors
         ``err_C``... (ours / paper - 1) for the columns the paper prints and we did not take as
         the input.  A row with ``given == "N"`` asks for the budget at which N is optimal
-        (:func:`~scalinglaws.allocation.allocate_for_params`); ``given == "C"`` allocates C.
+        (:func:`~scalinglaws.allocation.allocate_for_params`); ``given == "C"`` allocates C
+        (under the unique-token limit ``U`` when the row has one,
+        :func:`~scalinglaws.data_limited.data_limited_allocation`); ``given == "ND"``
+        evaluates the loss at (N, D), and U if given, with C = k·N·D.  Such rows carry ``U``.
         """
-        from scalinglaws.allocation import allocate, allocate_for_params
-
         rows = []
         for p in self.projections:
-            if p.given == "N":
-                a = allocate_for_params(self, N=p.N, flops_per_token=flops_per_token)
-            else:
-                a = allocate(self, C=p.C, flops_per_token=flops_per_token)
+            a = self._recompute(p, flops_per_token)
             row: dict[str, Any] = {"given": p.given, "source": p.source, "note": p.note}
+            if p.U is not None:
+                row["U"] = p.U
             for key in ("C", "N", "D", "L"):
-                paper, ours = getattr(p, key), float(getattr(a, key))
+                paper, ours = getattr(p, key), a[key]
                 row[f"paper_{key}"] = paper
                 row[key] = ours
-                if paper is not None and key != p.given and math.isfinite(ours):
+                if paper is not None and key not in p.given and math.isfinite(ours):
                     row[f"err_{key}"] = ours / paper - 1.0
             rows.append(row)
         return rows
+
+    def _recompute(self, p: Projection, flops_per_token: float) -> dict[str, float]:
+        """C, N, D, L of one projection recomputed with this preset (see :meth:`reproduce`)."""
+        from scalinglaws.allocation import allocate, allocate_for_params
+        from scalinglaws.data_limited import data_limited_allocation
+
+        if p.given == "ND":
+            variables = ("N", "D", "U") if p.U is not None else ("N", "D")
+            values = {"N": p.N, "D": p.D, "U": p.U}
+            loss = float(self.law_for(variables)(**{x: values[x] for x in variables}))
+            return {"C": flops_per_token * p.N * p.D, "N": p.N, "D": p.D, "L": loss}
+        a: Any
+        if p.given == "N":
+            a = allocate_for_params(self, N=p.N, flops_per_token=flops_per_token)
+        elif p.U is not None:
+            a = data_limited_allocation(
+                self, p.C, unique_tokens=p.U, flops_per_token=flops_per_token
+            )
+        else:
+            a = allocate(self, C=p.C, flops_per_token=flops_per_token)
+        return {key: float(getattr(a, key)) for key in ("C", "N", "D", "L")}
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (laws as :meth:`Law.to_dict`)."""
@@ -208,7 +236,10 @@ class Preset:
             "allocation": self.allocation_method,
             "rule": self.rule.to_dict() if self.rule is not None else None,
             "laws": {label: law.to_dict() for label, law in self.laws.items()},
-            "projections": [vars(p) for p in self.projections],
+            "projections": [
+                {k: v for k, v in vars(p).items() if k != "U" or v is not None}
+                for p in self.projections
+            ],
             "constants": dict(self.constants),
             "stderr": dict(self.stderr),
             "notes": list(self.notes),
@@ -590,6 +621,195 @@ def _llama3(fig3: bool) -> Preset:
     )
 
 
+MUENNIGHOFF = Citation(
+    authors="Niklas Muennighoff, Alexander M. Rush, Boaz Barak, Teven Le Scao, Aleksandra Piktus, "
+    "Nouamane Tazi, Sampo Pyysalo, Thomas Wolf, Colin Raffel",
+    year=2023,
+    title="Scaling Data-Constrained Language Models",
+    arxiv="2305.16264",
+    short="Muennighoff et al. 2023",
+)
+
+#: Muennighoff et al. 2023's fit as their repository (huggingface/datablations, README
+#: "Parametric Fit") publishes it: log A, log B, log E, alpha, beta, R_D*, R_N*.
+MUENNIGHOFF_LOG_FIT: dict[str, float] = {
+    "log_A": 6.255414,
+    "log_B": 7.3049974,
+    "log_E": 0.6254804,
+    "alpha": 0.3526596,
+    "beta": 0.3526596,
+    "R_D_star": 15.387756,
+    "R_N_star": 5.309743,
+}
+
+#: The same constants as usually quoted (rounded): A 520.82, B 1487.72, E 1.8691.
+MUENNIGHOFF_ROUNDED: dict[str, float] = {"A": 520.82, "B": 1487.72, "E": 1.8691}
+
+
+def muennighoff_law() -> DataConstrainedLaw:
+    """Muennighoff et al. 2023's data-constrained law with the repository's constants:
+    A = exp(6.255414) = 520.825, B = exp(7.3049974) = 1487.716, E = exp(0.6254804) = 1.869144,
+    alpha = beta = 0.3526596, R_D* = 15.387756, R_N* = 5.309743."""
+    k = MUENNIGHOFF_LOG_FIT
+    return DataConstrainedLaw(
+        E=math.exp(k["log_E"]),
+        A=math.exp(k["log_A"]),
+        B=math.exp(k["log_B"]),
+        alpha=k["alpha"],
+        beta=k["beta"],
+        R_D_star=k["R_D_star"],
+        R_N_star=k["R_N_star"],
+    )
+
+
+def _muennighoff2023() -> Preset:
+    law = muennighoff_law()
+    base = law.base()
+    rounded = dataclasses.replace(law, **MUENNIGHOFF_ROUNDED)
+    gap = rounded(N=6.34e9, D=242e9, U=25e9) - law(N=6.34e9, D=242e9, U=25e9)
+    readme_c = 6.0 * 8.67e9 * 178e9  # the README's grid search keeps N·D of (8.67B, 178B)
+    return Preset(
+        name="muennighoff2023",
+        title="Muennighoff et al. 2023: data-constrained scaling, repeated data and excess "
+        "parameters",
+        citation=MUENNIGHOFF,
+        n_counts="total",
+        law=base,
+        laws={"L(N, D)": base, "L(N, D, U)": law},
+        projections=(
+            Projection(
+                given="ND",
+                N=6.34e9,
+                D=242e9,
+                U=25e9,
+                L=2.22564,
+                source="Figure 1 (right)",
+                note="the better of the two; the datablations README prints 2.2256440889984477",
+            ),
+            Projection(
+                given="ND",
+                N=8.67e9,
+                D=178e9,
+                U=25e9,
+                L=2.22696,
+                source="Figure 1 (right)",
+                note="the datablations README prints 2.2269634075087867",
+            ),
+            Projection(
+                given="C",
+                C=readme_c,
+                U=25e9,
+                N=6.8e9,
+                D=227e9,
+                source="README grid",
+                note="N·D of (8.67B, 178B) held fixed: 9.1 epochs on a coarse 500-point grid",
+            ),
+            Projection(
+                given="C",
+                C=1e22,
+                U=25e9,
+                N=7.02e9,
+                D=237.3e9,
+                source="search, U = 25B",
+                note="9.49 epochs; found by search (no closed form)",
+            ),
+        ),
+        constants={
+            **{k: MUENNIGHOFF_LOG_FIT[k] for k in ("log_A", "log_B", "log_E")},
+            "N_opt_per_unique_token": base.G**2,
+            "max_effective_epochs": 1.0 + law.R_D_star,
+        },
+        notes=(
+            "N counts all parameters, embeddings included (the runs' parameter counts are GPT-2 "
+            "shapes with a 50304-token vocabulary and 2048 learned positions); C = 6ND, D counts "
+            "repeated tokens.",
+            "L(N, D, U) (eq. 5): E + A/N'^alpha + B/D'^beta with effective data D' = U_D + "
+            "U_D·R_D*·(1 - exp(-R_D/R_D*)), R_D = D/U_D - 1, U_D = min(U, D), and effective "
+            "parameters N' likewise with U_N = min(N, N_opt(U_D)) and R_N*.  Without a limit on "
+            "unique tokens the preset is its base Chinchilla law L(N, D), which is what "
+            "allocate, compare and predict with (N, D) use; the data-limited answers are "
+            "scalinglaws.data_limited.data_limited_allocation, epochs_worth and "
+            "repetition_stops_paying.",
+            "Constants as the repository publishes them, as logarithms: A = exp(6.255414) = "
+            f"{law.A:.5f}, B = exp(7.3049974) = {law.B:.4f}, E = exp(0.6254804) = {law.E:.6f}; "
+            "with them the law reproduces the README's check vectors to every printed digit.  "
+            f"The usual rounded quotes (A 520.82, B 1487.72, E 1.8691) give losses {-gap:.1e} "
+            "lower, almost all of it from rounding E.",
+            f"N_opt(U) = G²·U = {base.G**2:.6f}·U (alpha = beta, so a/b = 1); the README "
+            "computes the same from the same constants (D_to_N), and write-ups round it to "
+            "0.051·U.",
+            "There is no closed form for the data-limited optimum: the README searches a "
+            "500-point grid from (8.67B, 178B) at fixed N·D (C = 9.26e21) and prints 6.8B "
+            "parameters on 227B tokens (9.1 epochs); a fine search gives the projection rows.  "
+            "When the unique tokens do not bind (U at least the unlimited D*) the answer is the "
+            "base law's closed form exactly.",
+            "Repeating: D tokens drawn from U are worth D' fresh ones; the next repeated token "
+            "is worth exp(-R_D/R_D*) of a fresh one, so 4 epochs are worth 93% of fresh data "
+            "and 1 + R_D* = 16.4 epochs is where a further epoch is worth 1/e of a fresh one; "
+            "no amount of repetition is worth more than U·(1 + R_D*) fresh tokens.  The paper: "
+            "up to ~4 epochs cost almost nothing, and returns diminish with more.",
+            "A model larger than N_opt(U_D) has excess parameters whose value decays (R_N*) "
+            "even on a single epoch; L(N, D) ignores that term, so it equals L(N, D, U >= D) "
+            "only for N <= N_opt(D).",
+        ),
+    )
+
+
+DEEPSEEK = Citation(
+    authors="DeepSeek-AI (Xiao Bi, Deli Chen, Guanting Chen, Shanhuang Chen, Damai Dai, "
+    "Chengqi Deng, et al.)",
+    year=2024,
+    title="DeepSeek LLM: Scaling Open-Source Language Models with Longtermism",
+    arxiv="2401.02954",
+    short="DeepSeek-AI 2024",
+)
+
+#: DeepSeek LLM 2024: M_opt = 0.1715·C^0.5243 (non-embedding FLOPs per token) and
+#: D_opt = 5.8316·C^0.4757 tokens, C = M·D in FLOPs.
+DEEPSEEK_M = (0.1715, 0.5243)
+DEEPSEEK_D = (5.8316, 0.4757)
+
+
+def _deepseek2024() -> Preset:
+    (k_m, a), (k_d, b) = DEEPSEEK_M, DEEPSEEK_D
+    return Preset(
+        name="deepseek2024",
+        title="DeepSeek LLM (2024): M_opt = 0.1715·C^0.5243, D_opt = 5.8316·C^0.4757, C = M·D",
+        citation=DEEPSEEK,
+        n_counts="non-embedding",
+        rule=PowerAllocation(k_N=k_m / 6.0, a=a, k_D=k_d, b=b),
+        constants={
+            "M_coefficient": k_m,
+            "M_exponent": a,
+            "D_coefficient": k_d,
+            "D_exponent": b,
+            "eta_coefficient": 0.3118,  # eta_opt = 0.3118·C^-0.1250
+            "eta_exponent": -0.1250,
+            "batch_coefficient": 0.2920,  # B_opt = 0.2920·C^0.3271 tokens
+            "batch_exponent": 0.3271,
+            "fit_C_low": 1e17,  # the budgets the hyperparameter rules were fitted on
+            "fit_C_high": 2e19,
+        },
+        notes=(
+            "DeepSeek states the budget as C = M·D with M = 72·n_layer·d_model² + "
+            "12·n_layer·d_model·l_seq the non-embedding FLOPs per token (attention included, "
+            "vocabulary excluded; the 'deepseek' FLOPs convention of scalinglaws.flops), and "
+            "allocates M, not a parameter count: M_opt = 0.1715·C^0.5243, D_opt = "
+            "5.8316·C^0.4757.",
+            "The preset states N* = M_opt/6 (N* = 0.02858·C^0.5243), the non-embedding "
+            "parameters of C = 6·N·D; that overstates them by the attention-context term "
+            "2·n_layer·d_model·l_seq: for Table 3's model (24 layers, d_model 2048, l_seq 4096) "
+            "6N1/M = 0.75, i.e. M/6 = 1.33·N1, and 6N2/M = 0.88 with embeddings counted.  "
+            "Use M and D; N* and tokens/param are for comparison with the other presets.",
+            "M_opt·D_opt = 0.1715 x 5.8316 · C^(0.5243 + 0.4757) = 1.0001·C: the published "
+            "rules close C = M·D up to the rounding of their constants.",
+            "No loss law is published with the allocation, so allocate() reports L = NaN.  The "
+            "hyperparameter rules eta_opt = 0.3118·C^-0.1250 and B_opt = 0.2920·C^0.3271 tokens "
+            "were fitted on 1e17-2e19 FLOPs.",
+        ),
+    )
+
+
 def _build() -> dict[str, Preset]:
     presets = [
         _kaplan2020(),
@@ -599,6 +819,8 @@ def _build() -> dict[str, Preset]:
         _besiroglu2024(),
         _llama3(fig3=False),
         _llama3(fig3=True),
+        _muennighoff2023(),
+        _deepseek2024(),
     ]
     return {p.name: p for p in presets}
 

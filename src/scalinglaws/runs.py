@@ -4,8 +4,10 @@ A :class:`Runs` is a validated table with the canonical columns ``N`` (parameter
 (training tokens seen at this measurement), ``C`` (training FLOPs spent by this measurement)
 and ``L`` (loss, nats per token), plus ``run_id`` (which training run a row belongs to),
 ``is_final`` (the row is its run's last checkpoint) and, when the source has them, ``step``,
-``group`` and ``seed``.  Any two of N, D, C determine the third under the stated convention
-C = k·N·D (k = 6 by default: Kaplan et al. 2020 Table 1, Hoffmann et al. 2022 §3).
+``group``, ``seed`` and ``U`` (unique training tokens, U_D of Muennighoff et al. 2023: the
+run saw D / U epochs of its data; U ≥ D is one epoch or less).  Any two of N, D, C determine
+the third under the stated convention C = k·N·D (k = 6 by default: Kaplan et al. 2020
+Table 1, Hoffmann et al. 2022 §3).
 
 Every problem with the input is reported once, at this boundary, as a :class:`DataError`
 whose message names the file, the row and the column.  Row numbers are those a person sees:
@@ -77,6 +79,8 @@ class Runs:
         df = df.reset_index(drop=True).copy()
         for col in CANONICAL:
             df[col] = df[col].astype(float)
+        if "U" in df.columns:
+            df["U"] = df["U"].astype(float)
         if "row" not in df.columns:
             df["row"] = np.arange(1, len(df) + 1)
         if "run_id" not in df.columns:
@@ -112,6 +116,11 @@ class Runs:
     def L(self) -> np.ndarray:
         """Loss in nats per token."""
         return self.df["L"].to_numpy(dtype=float)
+
+    @property
+    def U(self) -> np.ndarray | None:
+        """Unique training tokens of each row (D / U epochs), or None without a U column."""
+        return self.df["U"].to_numpy(dtype=float) if "U" in self.df.columns else None
 
     @property
     def run_ids(self) -> np.ndarray:
@@ -177,11 +186,13 @@ class Runs:
         return ", ".join(parts)
 
     def ranges(self) -> dict[str, list[float]]:
-        """[min, max] of N, D, C and L over the rows: what a fit saw, so that a saved fit can
-        say how far beyond its data a request lies (``Fit.extra["data_range"]``)."""
+        """[min, max] of N, D, C and L (and U when present) over the rows: what a fit saw, so
+        that a saved fit can say how far beyond its data a request lies
+        (``Fit.extra["data_range"]``)."""
         return {
             name: [float(self.df[name].min()), float(self.df[name].max())]
-            for name in ("N", "D", "C", "L")
+            for name in ("N", "D", "C", "L", "U")
+            if name in self.df.columns
         }
 
     def describe(self) -> dict[str, Any]:
@@ -219,6 +230,10 @@ def load_runs(
     records), a pandas DataFrame, or a :class:`Runs` (filters are then applied to it).
     ``"dataset:NAME"`` reads a data set shipped with the package (:mod:`scalinglaws.datasets`),
     its own column mapping the default ``columns``.
+
+    An optional column ``U`` holds each run's unique training tokens (``unique_tokens`` is
+    recognised; every value must be > 0), for the data-constrained law of Muennighoff et al.
+    2023 (:class:`scalinglaws.fit.data_constrained.DataConstrainedFit`).
 
     Columns are recognised by common names (see :data:`AUTO_NAMES`) or mapped explicitly by
     ``columns``: a dict ``{"N": "Model Size", ...}``, a string ``"N=Model Size,C=Training FLOP"``
@@ -414,6 +429,8 @@ def _validate(
         if opt in mapping:
             column = table[by_str[mapping[opt]]]
             df[opt] = _optional(column, opt, mapping[opt], name, row_kind, rows)
+    if "U" in mapping:
+        df["U"] = _numeric(table[by_str[mapping["U"]]], "U", mapping["U"], name, row_kind, rows)
     if "run_id" in mapping:
         ids = table[by_str[mapping["run_id"]]]
         bad = ids.isna().to_numpy()

@@ -16,7 +16,7 @@ import pandas as pd
 from scalinglaws.errors import DataError, QuantityError, did_you_mean, warn
 
 CANONICAL = ("N", "D", "C", "L")
-OPTIONAL = ("run_id", "step", "group", "seed")
+OPTIONAL = ("run_id", "step", "group", "seed", "U")
 DESCRIPTION = {
     "N": "parameters",
     "D": "training tokens",
@@ -26,6 +26,7 @@ DESCRIPTION = {
     "step": "step",
     "group": "group",
     "seed": "seed",
+    "U": "unique tokens",
 }
 
 # Column names recognised automatically, compared after lower-casing and turning spaces and
@@ -80,6 +81,8 @@ AUTO_NAMES: dict[str, tuple[str, ...]] = {
     "step": ("step", "iteration", "iter", "global_step", "steps"),
     "group": ("group", "family"),
     "seed": ("seed",),
+    # unique tokens U_D of a run (Muennighoff et al. 2023): D / U is the number of epochs
+    "U": ("u", "unique_tokens", "u_d", "n_unique_tokens", "num_unique_tokens", "unique_data"),
 }
 
 # Keys accepted by ``columns=`` (case-insensitive), mapped to the canonical name.
@@ -94,6 +97,8 @@ _KEY_ALIASES = {
     "group": "group",
     "family": "group",
     "seed": "seed",
+    "u": "U",
+    "unique_tokens": "U",
 }
 
 # Words that hint at a column's meaning, used to suggest a mapping when one is missing.
@@ -117,6 +122,7 @@ VALUE_RANGES: dict[str, tuple[float, float]] = {
     "D": (1e-6, 1e30),
     "C": (1e-6, 1e65),
     "L": (1e-9, 1e9),
+    "U": (1e-6, 1e30),
 }
 
 #: The usable range of k in C = k·N·D (6 by Kaplan et al. 2020; any real accounting is
@@ -242,7 +248,9 @@ def _parse_columns(columns: dict[str, str] | str | Path | None) -> dict[str, str
         if canon is None:
             raise DataError(
                 f"unknown column key {_quote(str(key))} in the column mapping"
-                + did_you_mean(str(key), ["N", "D", "C", "L", "run_id", "step", "group", "seed"])
+                + did_you_mean(
+                    str(key), ["N", "D", "C", "L", "U", "run_id", "step", "group", "seed"]
+                )
             )
         if canon in out:
             raise DataError(f"the column mapping gives {canon} twice; give each key once")
@@ -381,7 +389,7 @@ def _numeric(
     """Parse one column to floats and check every value is finite and > 0."""
     out = np.full(len(series), np.nan)
     problems: list[tuple[int, str]] = []
-    allow_units = canon in ("N", "D", "C")
+    allow_units = canon in ("N", "D", "C", "U")
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_complex_dtype(series.dtype):
         problems = [(i, f"{_quote(v)} is not a real number") for i, v in enumerate(series.tolist())]
     elif pd.api.types.is_numeric_dtype(series.dtype):
@@ -500,7 +508,9 @@ def _check_flops(
 
 
 def _check_duplicates(df: pd.DataFrame, mapping: dict[str, str], name: str, row_kind: str) -> None:
-    keys = [c for c in ("run_id", "N", "D", "C", "L", "step", "group", "seed") if c in df.columns]
+    keys = [
+        c for c in ("run_id", "N", "D", "C", "L", "U", "step", "group", "seed") if c in df.columns
+    ]
     if "run_id" not in mapping and "step" not in mapping:
         keys.remove("run_id")  # one run per row: compare the measurements themselves
     dup = df.duplicated(subset=keys, keep=False).to_numpy()

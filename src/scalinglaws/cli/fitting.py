@@ -47,7 +47,8 @@ APPROACHES = ESTIMATORS
 
 
 def build_estimator(approach: str, **options: Any) -> Any:
-    """Construct the estimator for ``approach`` ("1", "2", "3", "power" or "auto").
+    """Construct the estimator for ``approach`` ("1", "2", "3", "power", "auto" or
+    "data-constrained").
 
     ``options`` whose value is ``None`` are left to the estimator's defaults; an option the
     estimator does not take raises :class:`DataError` naming the flag and the approaches it
@@ -92,7 +93,7 @@ def _flag(arg: str, value: Any = None) -> str:
 
 
 def approach_key(approach: str) -> str:
-    """The canonical approach name ("1", "2", "3", "power", "auto"), or
+    """The canonical approach name ("1", "2", "3", "power", "auto", "data-constrained"), or
     :class:`UnknownNameError` naming --approach."""
     key = str(approach).strip().lower()
     if key not in ESTIMATORS:
@@ -146,8 +147,9 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 default="3",
                 show_default=True,
                 help="3 (parametric L(N, D)), 2 (IsoFLOP profiles), 1 (envelope of curves), "
-                "power (one-variable power law) or auto (candidate laws weighted by a nested "
-                "backtest, with intervals calibrated for extrapolation).",
+                "power (one-variable power law), auto (candidate laws weighted by a nested "
+                "backtest, with intervals calibrated for extrapolation) or data-constrained "
+                "(Muennighoff et al. 2023's L(N, D, U) of repeated data; needs a U column).",
             ),
             click.option(
                 "--candidates",
@@ -204,6 +206,20 @@ def _fit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                 is_flag=True,
                 default=None,
                 help="Approach power: fit only the lower envelope of (x, L), as Kaplan et al. do.",
+            ),
+            # ---- approach data-constrained
+            click.option(
+                "--base",
+                default=None,
+                help="Approach data-constrained: 'fit' (default: the Chinchilla law, alpha = "
+                "beta, fitted on the single-epoch runs D <= U), or constants to hold: a preset "
+                "name (muennighoff2023: the paper's own procedure) or a fit file (.json).",
+            ),
+            click.option(
+                "--decay-starts",
+                default=None,
+                help="Approach data-constrained: starting values of R_D* and R_N*, "
+                "comma-separated, used on both (default 1,4,16,64).",
             ),
             bootstrap_option(default=None, default_text=f"default {DEFAULT_BOOTSTRAP}; 0 for none"),
             seed_option(),
@@ -279,6 +295,8 @@ def _estimator(options: dict[str, Any], level: float, extra: dict[str, Any] | No
         opts["isoflop_budgets"] = parse_quantities(
             opts["isoflop_budgets"], what="--isoflop-budgets"
         )
+    if opts.get("decay_starts") is not None:
+        opts["decay_starts"] = parse_quantities(opts["decay_starts"], what="--decay-starts")
     opts.update(parse_profile_options(opts.get("profile"), opts.get("degree"), opts.get("window")))
     opts.update(extra or {})
     return build_estimator(approach, **opts, level=level)

@@ -137,7 +137,7 @@ _REGISTRY: dict[str, Dataset] = {
                 "unique_tokens": "unique tokens U_D",
                 "val_loss": "validation loss (nats/token)",
             },
-            runs_columns="N=params,D=tokens,L=val_loss,run_id=run_name",
+            runs_columns="N=params,D=tokens,U=unique_tokens,L=val_loss,run_id=run_name",
             sha256="0ce76fed85a80535d9f029a320f841126878381b0cf7637a32673cfb550f00a1",
         ),
         Dataset(

@@ -1,4 +1,5 @@
-"""Estimators: Chinchilla's three approaches, Kaplan's forms, bootstrap, backtest.
+"""Estimators: Chinchilla's three approaches, Kaplan's forms, Muennighoff et al. 2023's
+data-constrained law, bootstrap, backtest.
 
 :data:`ESTIMATORS` is the one registry of estimators by approach name; each module is
 imported on first use (:func:`estimator_class`), so importing the package stays light.
@@ -18,11 +19,12 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
     "3": ("scalinglaws.fit.parametric", "Approach3"),
     "power": ("scalinglaws.fit.powerlaw", "PowerLawFit"),
     "auto": ("scalinglaws.fit.auto", "AutoFit"),
+    "data-constrained": ("scalinglaws.fit.data_constrained", "DataConstrainedFit"),
 }
 
 
 def approach_key(approach: object) -> str:
-    """The canonical approach name ("1", "2", "3", "power", "auto"), or
+    """The canonical approach name ("1", "2", "3", "power", "auto", "data-constrained"), or
     :class:`UnknownNameError` naming the argument ``approach``."""
     key = str(approach).strip().lower()
     if key not in ESTIMATORS:
