@@ -357,3 +357,34 @@ def test_allocation_record_is_frozen():
     with pytest.raises(AttributeError):
         a.N = 1.0  # type: ignore[misc]
     assert math.isfinite(a.L)
+
+
+def test_overtraining_law_allocates_by_the_chinchilla_closed_form():
+    # Gadre et al. 2024's law is Chinchilla's with alpha = beta = 2*eta, A = a*6^-eta,
+    # B = b*6^-eta; by hand (Hoffmann et al. 2022, App. D.2, with alpha = beta):
+    # G = (A/B)^(1/(2 alpha)), N* = G*(C/6)^(1/2), D* = (C/6)^(1/2)/G.
+    from scalinglaws.allocation import optimal_allocation
+    from scalinglaws.laws import OvertrainingLaw
+
+    law = OvertrainingLaw(E=1.8, a=900.0, b=3000.0, eta=0.17)
+    A, B, al = 900.0 * 6**-0.17, 3000.0 * 6**-0.17, 0.34
+    G = (A / B) ** (1 / (2 * al))
+    n_hand, d_hand = G * np.sqrt(BUDGETS / 6), np.sqrt(BUDGETS / 6) / G
+    got = allocate(law, BUDGETS)
+    twin = allocate(law.to_chinchilla(), BUDGETS, method="closed")
+    assert got.method == "closed form"
+    assert allocate(law, BUDGETS, method="closed").method == "closed form"
+    for key in ("N", "D", "L"):
+        np.testing.assert_allclose(getattr(got, key), getattr(twin, key), rtol=1e-12)
+    np.testing.assert_allclose(got.N, n_hand, rtol=1e-12)
+    np.testing.assert_allclose(got.D, d_hand, rtol=1e-12)
+    np.testing.assert_allclose(got.L, law(N=n_hand, D=d_hand), rtol=1e-12)
+    # the numeric minimiser of the law itself agrees: it is the same law
+    numeric = allocate(law, BUDGETS, method="numeric")
+    np.testing.assert_allclose(numeric.N, n_hand, rtol=1e-6)
+    # and the engine takes arrays of its constants (rows = e.g. bootstrap replicates)
+    consts = {"E": [1.8, 1.8], "a": [900.0, 900.0], "b": [3000.0, 3000.0], "eta": [0.17, 0.17]}
+    N, D, L = optimal_allocation(OvertrainingLaw, consts, BUDGETS)
+    np.testing.assert_allclose(N, np.vstack([n_hand, n_hand]), rtol=1e-12)
+    np.testing.assert_allclose(D, np.vstack([d_hand, d_hand]), rtol=1e-12)
+    np.testing.assert_allclose(L[0], got.L, rtol=1e-12)

@@ -494,7 +494,7 @@ def test_plot_refuses_arguments_it_would_ignore(tmp_path, capsys, runs_df):
     msg = one_error(
         *run(["plot", "frontier", path, "-o", out, "--law", "hoffmann2022"], capsys)[::2]
     )
-    assert "--law applies to the isoloss, loss-compute, curves figures" in msg
+    assert "--law applies to the isoloss, loss-compute, curves, epochs, data-isoloss, " in msg
     assert not out.exists()
 
 

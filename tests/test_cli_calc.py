@@ -189,6 +189,8 @@ def test_compare(capsys):
     rows = {r["preset"]: r for r in doc["rows"]}
     assert len(rows) == 9
     assert rows["llama3"]["L"] is None and math.isfinite(rows["hoffmann2022"]["L"])
+    # the data-limited and inference-aware columns only when asked (tests/test_cli_beyond.py)
+    assert not {"data_limited", "inference_aware"} & set(rows["muennighoff2023"])
     assert rows["hoffmann2022"]["N"] == pytest.approx(allocate(HOFFMANN, C=1e24).N)
     code, out, _ = run(["compare", "--compute", "1e24"], capsys)
     assert "arXiv:2001.08361" in out and "41.3B" in out and "non-embedding" in out

@@ -77,6 +77,9 @@ def _report_figures(made) -> dict[str, Figure]:
         "bootstrap": plots.plot_bootstrap(fit3),
         "backtest": plots.plot_backtest(bt, runs),
         "presets": plots.plot_presets(fits=fits, budgets=REQUESTED, C_range=(1e16, 1e26)),
+        # runs with a unique-tokens column U add these two (issue 13), here from the preset
+        "epochs": plots.plot_epochs("muennighoff2023", [1e9, 1e10, 1e11]),
+        "data_isoloss": plots.plot_data_isoloss("muennighoff2023", 1e22, 25e9),
     }
 
 
@@ -120,7 +123,18 @@ def _legends(fig: Figure) -> list:
 
 
 @pytest.mark.parametrize(
-    "name", ["frontier", "isoflop", "curves", "residuals", "predicted", "bootstrap", "backtest"]
+    "name",
+    [
+        "frontier",
+        "isoflop",
+        "curves",
+        "residuals",
+        "predicted",
+        "bootstrap",
+        "backtest",
+        "epochs",
+        "data_isoloss",
+    ],
 )
 def test_legends_cover_no_data(figures, name):
     fig = figures[name]

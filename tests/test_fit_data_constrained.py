@@ -65,9 +65,9 @@ def synthetic_runs(noise: float = 0.003, seed: int = 0) -> pd.DataFrame:
 # ============================================================================ the U column
 def test_u_column_is_loaded_by_name_by_mapping_and_from_the_dataset(tmp_path):
     path = tmp_path / "runs.csv"
-    path.write_text("params,tokens,unique_tokens,loss\n1e8,2e9,1e9,3.1\n2e8,1e9,4e9,3.0\n")
+    path.write_text("params,tokens,unique_tokens,loss\n1e8,2e9,1e9,3.1\n2e8,1e9,1e9,3.0\n")
     runs = load_runs(path)
-    assert runs.U.tolist() == [1e9, 4e9]  # U > D (the second run) is fine: one epoch or less
+    assert runs.U.tolist() == [1e9, 1e9]  # U = D (the second run): one epoch
     assert "U ← 'unique_tokens'" in runs.mapping_text()
     renamed = pd.DataFrame({"N": [1e8], "D": [2e9], "L": [3.1], "uniq": ["500M"]})
     assert load_runs(renamed, columns="U=uniq").U.tolist() == [5e8]
@@ -75,6 +75,19 @@ def test_u_column_is_loaded_by_name_by_mapping_and_from_the_dataset(tmp_path):
     shipped = load_runs("dataset:datablations")
     assert shipped.U is not None and shipped.U.min() == 1e8 and len(shipped) == 182
     assert shipped.ranges()["U"] == [1e8, 1.78e11]
+
+
+def test_unique_tokens_above_the_tokens_trained_are_refused(tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    path.write_text("params,tokens,unique_tokens,loss\n1e8,2e9,1e9,3.1\n2e8,1e9,4e9,3.0\n")
+    code = main(["fit", str(path), "--approach", "data-constrained"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"error: {path}, data row 2 (line 3), column 'unique_tokens': unique tokens U = 4e+09 "
+        "exceed the tokens trained D = 1e+09; U counts the distinct tokens a run trained on "
+        "(D/U epochs), so it is at most D -- check that the U and D columns are not swapped"
+    ]
 
 
 @pytest.mark.parametrize("value", ["0", "-4e9", "abc"])

@@ -236,3 +236,32 @@ def test_comparison_on_chinchilla_figure_4():
     # the free form reaches Besiroglu et al. 2024's Huber optimum on all 240 points
     assert whole.forms[1].objective == pytest.approx(1.01827e-3, rel=1e-4)
     assert whole.forms[0].params["eta"] == pytest.approx(0.178, abs=0.01)
+
+
+def test_fit_approach_overtraining_on_the_command_line(tmp_path, capsys):
+    import json
+
+    from scalinglaws.cli import main
+
+    path = tmp_path / "ot.json"
+    argv = ["fit", "dataset:chinchilla_fig4", "--drop-highest", "5", "--approach"]
+    assert main([*argv, "overtraining", "--bootstrap", "8", "-o", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "approach overtraining: L = E + (a·M^eta + b·M^-eta)·C^-eta" in out
+    fit = Fit.from_json(path)
+    assert fit.approach == "overtraining" and isinstance(fit.law, OvertrainingLaw)
+    runs = sl.datasets.load_runs("chinchilla_fig4", drop_highest=5)
+    direct = fit_overtraining_law(runs.N, runs.D, runs.L)
+    assert fit.params == pytest.approx(direct.params, rel=1e-9)  # the same fit as the library
+    argv = ["allocate", "--fit", str(path), "--params", "8B", "--tokens", "15T", "--json"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    price = overtraining_cost(fit, N=8e9, D=15e12)
+    (row,) = doc["rows"]
+    assert row["price"] == pytest.approx(float(price.price), rel=1e-12)
+    assert row["N_equal"] == pytest.approx(float(price.N_equal), rel=1e-12)
+    assert (
+        main(["fit", "dataset:chinchilla_fig4", "--approach", "overtraining", "--min-sizes", "3"])
+        == 2
+    )
+    assert "--min-sizes does not apply to --approach overtraining" in capsys.readouterr().err

@@ -17,6 +17,8 @@ of (N, D).  How each is answered:
 
 * Chinchilla form with constant k: closed form (Hoffmann et al. 2022, App. D.2)
   G = (αA/(βB))^(1/(α+β)), N* = G·(C/k)^(β/(α+β)), D* = G^-1·(C/k)^(α/(α+β)).
+  Gadre et al. 2024's over-training law is that form with α = β (A = a·6^(−η), B = b·6^(−η),
+  α = β = 2η): the same closed form, through its Chinchilla twin.
 * Kaplan L(N, D) with constant k: closed form [derived] N*^(1+p) = p·N_c^p·C/(k·D_c),
   p = α_N/α_D, and L* = (1+p)^α_D·(N_c/N*)^α_N.
 * Any other (N, D) law or a callable f: numeric minimisation of L(N, C/f(N)) over log N
@@ -32,7 +34,7 @@ of (N, D).  How each is answered:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +46,7 @@ from scalinglaws.laws.base import ArrayLike, Law, positive, scalar_or_array
 from scalinglaws.laws.chinchilla import ChinchillaLaw
 from scalinglaws.laws.ensemble import FrontierShapeLaw
 from scalinglaws.laws.kaplan import KaplanNDLaw
+from scalinglaws.laws.overtraining import OvertrainingLaw, chinchilla_constants
 from scalinglaws.presets import PowerAllocation, Preset, get_preset
 
 FlopsPerToken = FlopsLike  # the name older code imported
@@ -82,19 +85,25 @@ class Allocation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain floats or lists, for JSON."""
+        return _record_dict(self, ("N", "D", "L", "tokens_per_param", "C"))
 
-        def plain(v: Any) -> Any:
-            return v.tolist() if isinstance(v, np.ndarray) else float(v)
 
-        out: dict[str, Any] = {}
-        for key in ("N", "D", "L", "tokens_per_param", "C"):
-            out[key] = plain(getattr(self, key))
-        out["method"] = self.method
-        if self.intervals:
-            out["level"] = self.level
-            out["intervals"] = {k: [plain(lo), plain(hi)] for k, (lo, hi) in self.intervals.items()}
-            out["interval_method"] = self.interval_method
-        return out
+def _plain(v: Any) -> Any:
+    """An array as a list, a number as a float, None as None (for JSON)."""
+    return v.tolist() if isinstance(v, np.ndarray) else (None if v is None else float(v))
+
+
+def _record_dict(record: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """The ``keys`` of an answer record (:class:`Allocation`, an over-training price) as
+    plain values, then its ``method`` and, when it has intervals, its ``level``,
+    ``intervals`` (name -> [low, high]) and ``interval_method``."""
+    out: dict[str, Any] = {key: _plain(getattr(record, key)) for key in keys}
+    out["method"] = record.method
+    if record.intervals:
+        out["level"] = record.level
+        out["intervals"] = {k: [_plain(lo), _plain(hi)] for k, (lo, hi) in record.intervals.items()}
+        out["interval_method"] = record.interval_method
+    return out
 
 
 def _record(N: Any, D: Any, L: Any, C: Any, method: str) -> Allocation:
@@ -197,7 +206,8 @@ def allocate(
     subject to C = k·N·D (or C = f(N)·D).
 
     Closed form for the Chinchilla law (Hoffmann et al. 2022, App. D.2):
-    N* = G·(C/k)^(β/(α+β)), D* = G^-1·(C/k)^(α/(α+β)), G = (αA/(βB))^(1/(α+β)); for Kaplan
+    N* = G·(C/k)^(β/(α+β)), D* = G^-1·(C/k)^(α/(α+β)), G = (αA/(βB))^(1/(α+β)), and for
+    Gadre et al. 2024's over-training law through its Chinchilla twin (α = β = 2η); for Kaplan
     et al. 2020's L(N, D): N*^(1+p) = p·N_c^p·C/(k·D_c), p = α_N/α_D [derived]; numeric for any
     other (N, D) law or a callable ``flops_per_token``; the published rule for power-law presets
     (see the module docstring).  ``method`` forces "closed" or "numeric" (for checking one
@@ -230,6 +240,7 @@ def _closed_form(law: Law, c: np.ndarray, f: FlopsConvention) -> Allocation | No
     ):  # N* = k_N·C^a_N by construction, L* its frontier
         N = np.asarray(law.n_opt(c), dtype=float)
         return _record(N, c / (f.k * N), law.frontier(c), c, "closed form")  # type: ignore[operator]
+    law = _chinchilla(law) or law  # Gadre et al.'s form: its Chinchilla twin
     if not f.linear or not isinstance(law, (ChinchillaLaw, KaplanNDLaw)):
         return None
     cols = {name: np.array([v]) for name, v in law.params.items()}
@@ -244,8 +255,10 @@ def law_values(
 ) -> np.ndarray:
     """L(N, D) of a Chinchilla or Kaplan law whose constants are arrays broadcasting against
     ``N`` and ``D`` (one row of constants per row of points), without the law's input checks:
-    Chinchilla E + A·N^-α + B·D^-β; Kaplan ((N_c/N)^(α_N/α_D) + D_c/D)^α_D."""
+    Chinchilla E + A·N^-α + B·D^-β (Gadre et al.'s over-training law as its twin); Kaplan
+    ((N_c/N)^(α_N/α_D) + D_c/D)^α_D."""
     k = {name: np.asarray(v, dtype=float) for name, v in constants.items()}
+    law_type, k = _twin(law_type, k)
     with np.errstate(all="ignore"):
         if law_type is ChinchillaLaw:
             return k["E"] + k["A"] * N ** -k["alpha"] + k["B"] * D ** -k["beta"]
@@ -261,8 +274,9 @@ def allocation_exponents(law_type: type[Law], constants: Mapping[str, Any]) -> d
 
     Chinchilla (Hoffmann et al. 2022, App. D.2): a = β/(α+β), b = α/(α+β),
     G = (αA/(βB))^(1/(α+β)).  Kaplan et al. 2020 eq. 1.5 [derived]: a = α_D/(α_N+α_D),
-    b = α_N/(α_N+α_D)."""
+    b = α_N/(α_N+α_D).  Gadre et al.'s over-training law: those of its Chinchilla twin."""
     k = {name: np.asarray(v, dtype=float) for name, v in constants.items()}
+    law_type, k = _twin(law_type, k)
     with np.errstate(all="ignore"):
         if law_type is ChinchillaLaw:
             al, be = k["alpha"], k["beta"]
@@ -274,6 +288,22 @@ def allocation_exponents(law_type: type[Law], constants: Mapping[str, Any]) -> d
             s = np.where((aN > 0) & (aD > 0), aN + aD, np.nan)
             return {"a": aD / s, "b": aN / s}
     raise DomainError(f"no allocation exponents for {law_type}")
+
+
+def _chinchilla(law: Law) -> ChinchillaLaw | None:
+    """The law as a ChinchillaLaw when it is one (Gadre et al.'s form converts exactly)."""
+    if isinstance(law, ChinchillaLaw):
+        return law
+    to_chinchilla = getattr(law, "to_chinchilla", None)
+    return to_chinchilla() if callable(to_chinchilla) else None
+
+
+def _twin(law_type: type[Law], constants: dict[str, Any]) -> tuple[type[Law], dict[str, Any]]:
+    """Gadre et al.'s over-training law as its Chinchilla twin (the same law, α = β = 2η:
+    :func:`~scalinglaws.laws.overtraining.chinchilla_constants`); any other law unchanged."""
+    if law_type is OvertrainingLaw:
+        return ChinchillaLaw, chinchilla_constants(constants)
+    return law_type, constants
 
 
 def optimal_allocation(
@@ -288,11 +318,13 @@ def optimal_allocation(
 
     With C = k·N·D, closed forms: Chinchilla (Hoffmann et al. 2022, App. D.2)
     N* = G·(C/k)^a, D* = G⁻¹·(C/k)^b; Kaplan L(N, D) (eq. 1.5) [derived]
-    N*^(1+p) = p·N_c^p·C/(k·D_c), p = α_N/α_D, D* = C/(k·N*).  Under a general f(N),
-    N* = argmin_N L(N, C/f(N)) for all rows and budgets at once (:func:`optimum_on_budget`).
-    L* = L(N*, D*)."""
+    N*^(1+p) = p·N_c^p·C/(k·D_c), p = α_N/α_D, D* = C/(k·N*); Gadre et al. 2024's
+    over-training law (E, a, b, eta) as its Chinchilla twin, A = a·6^(−η), B = b·6^(−η),
+    α = β = 2η.  Under a general f(N), N* = argmin_N L(N, C/f(N)) for all rows and budgets
+    at once (:func:`optimum_on_budget`).  L* = L(N*, D*)."""
     f = _check_flops(flops_per_token)
     cols = {name: np.asarray(v, dtype=float).reshape(-1, 1) for name, v in constants.items()}
+    law_type, cols = _twin(law_type, cols)
     c = np.asarray(C, dtype=float).reshape(1, -1)
     R = next(iter(cols.values())).shape[0]
     expo = allocation_exponents(law_type, cols)

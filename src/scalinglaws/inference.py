@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.allocation import (
+    _chinchilla,
     _nd_law,
+    _plain,
     _resolve,
     allocate,
     compute_for_loss,
@@ -59,10 +61,6 @@ def _positive(name: str, value: Any, what: str = "") -> np.ndarray:
 
 
 # ============================================================================ records
-def _plain(v: Any) -> Any:
-    return v.tolist() if isinstance(v, np.ndarray) else float(v)
-
-
 @dataclass(frozen=True)
 class CostedModel:
     """One model with its training and inference bill (floats, or arrays for array input).
@@ -302,14 +300,6 @@ def _floor(law: Law) -> float | None:
         return 0.0
     E = getattr(law, "E", None)
     return float(E) if isinstance(E, (int, float)) else None
-
-
-def _chinchilla(law: Law) -> ChinchillaLaw | None:
-    """The law as a ChinchillaLaw when it is one (Gadre et al.'s form converts exactly)."""
-    if isinstance(law, ChinchillaLaw):
-        return law
-    to_chinchilla = getattr(law, "to_chinchilla", None)
-    return to_chinchilla() if callable(to_chinchilla) else None
 
 
 # ============================================================================ D for a loss

@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 
 from scalinglaws.allocation import (
-    _nd_law,
-    _resolve,
+    _chinchilla,
+    _record_dict,
     allocate,
     allocation_exponents,
     compute_for_loss,
@@ -50,22 +50,18 @@ from scalinglaws.allocation import (
 from scalinglaws.convention import FlopsConvention, FlopsLike
 from scalinglaws.errors import DataError, DomainError, FitError, ScalingLawsError
 from scalinglaws.fit.objectives import BatchObjective, ChinchillaForm, Loss
-from scalinglaws.fit.optim import minimize_batch, polish
+from scalinglaws.fit.optim import minimize_batch, polish_best
 from scalinglaws.fit.result import Fit, Replicates
-from scalinglaws.inference import _positive
+from scalinglaws.inference import _law, _positive
 from scalinglaws.laws.base import ArrayLike, Law, scalar_or_array
 from scalinglaws.laws.chinchilla import ChinchillaLaw
-from scalinglaws.laws.overtraining import K_FLOPS, OvertrainingLaw
+from scalinglaws.laws.overtraining import K_FLOPS, OvertrainingLaw, chinchilla_constants
 
 #: The quantities of :class:`OvertrainingPrice` that get intervals from a fit's replicates.
 PRICED = ("L", "L_opt", "loss_gap", "C_equal", "N_equal", "price", "extra_flops", "size_ratio")
 
 
 # ============================================================================ the record
-def _plain(v: Any) -> Any:
-    return v.tolist() if isinstance(v, np.ndarray) else (None if v is None else float(v))
-
-
 @dataclass(frozen=True)
 class OvertrainingPrice:
     """The price of training N parameters on D tokens (:func:`overtraining_cost`); floats,
@@ -101,32 +97,11 @@ class OvertrainingPrice:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain floats or lists, for JSON."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name in ("method", "level", "intervals", "interval_method"):
-                continue
-            out[f.name] = _plain(getattr(self, f.name))
-        out["method"] = self.method
-        if self.intervals:
-            out["level"] = self.level
-            out["intervals"] = {k: [_plain(a), _plain(b)] for k, (a, b) in self.intervals.items()}
-            out["interval_method"] = self.interval_method
-        return out
+        meta = ("method", "level", "intervals", "interval_method")
+        return _record_dict(self, [f.name for f in dataclasses.fields(self) if f.name not in meta])
 
 
 # ============================================================================ inputs
-def _law(law: Any, what: str) -> Law:
-    try:
-        return _nd_law(_resolve(law), what)
-    except DomainError as exc:
-        raise DomainError(str(exc), argument="law") from None
-
-
-def _engine(law: Law) -> Law:
-    """The law the allocation engine answers fastest: Gadre's form as its Chinchilla twin."""
-    return law.to_chinchilla() if isinstance(law, OvertrainingLaw) else law
-
-
 def _model(
     C: Any, tokens_per_param: Any, N: Any, D: Any, f: FlopsConvention
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -190,7 +165,7 @@ def overtraining_cost(
     f = FlopsConvention.of(flops_per_token)
     nd = _law(law, "overtraining_cost")
     c, n, d = _model(C, tokens_per_param, N, D, f)
-    point = _price_point(_engine(nd), c, n, d, f)
+    point = _price_point(_chinchilla(nd) or nd, c, n, d, f)
     return _with_intervals(point, law, nd, n, d, f, level)
 
 
@@ -236,14 +211,7 @@ def price_draws(
     Other law types: use :func:`overtraining_cost` on each replicate's law."""
     cols = {name: np.asarray(v, dtype=float).reshape(-1, 1) for name, v in constants.items()}
     if law_type is OvertrainingLaw:
-        scale = K_FLOPS ** (-cols["eta"])
-        cols = {
-            "E": cols["E"],
-            "A": cols["a"] * scale,
-            "B": cols["b"] * scale,
-            "alpha": 2 * cols["eta"],
-            "beta": 2 * cols["eta"],
-        }
+        cols = chinchilla_constants(cols)
     elif law_type is not ChinchillaLaw:
         raise DomainError(
             f"price_draws knows the Chinchilla and over-training laws, not {law_type.__name__}",
@@ -333,7 +301,7 @@ def _draws(
     for rep in fit.replicate_laws():
         try:
             with np.errstate(all="ignore"):
-                p = _price_point(_engine(rep), f.compute(n, d), n, d, f)
+                p = _price_point(_chinchilla(rep) or rep, f.compute(n, d), n, d, f)
         except (DomainError, ValueError, ArithmeticError):
             continue
         for key in PRICED:
@@ -456,21 +424,7 @@ def fit_overtraining_law(
     if not np.isfinite(res.fun).any():
         raise FitError("the objective is not finite at any start; check the losses (all > 0)")
     best = np.argsort(np.where(np.isfinite(res.fun), res.fun, np.inf))[:3]
-    tight = minimize_batch(obj, res.x[best], ftol=1e-14, gtol=1e-12, max_iter=20000)
-    zero = np.zeros(1, dtype=np.int64)
-
-    def one(x: np.ndarray) -> tuple[float, np.ndarray]:
-        v, g = obj(x[None, :], zero)
-        return float(v[0]), g[0]
-
-    i = int(np.argmin(tight.fun))
-    p = polish(one, tight.x[i])
-    theta = np.asarray(p.x, dtype=float)
-    converged = bool(p.success or tight.converged[i])
-    if p.success:
-        message = f"scipy L-BFGS-B polish: {p.message.lower()}"
-    else:
-        message = f"batched L-BFGS: {tight.message(i)}; the scipy polish could not improve it"
+    theta, _, converged, message = polish_best(obj, res.x[best], max_iter=20000)
     try:
         law = _tied_law(theta, mN, mD)
     except ScalingLawsError as exc:
@@ -697,7 +651,7 @@ def _score(name: str, law: Law, fitted: Any, held: Any, C: float, delta: float) 
         held_rmse, held_n = float(np.sqrt(np.mean(rh**2))), int(rh.size)
     else:
         held_rmse, held_n = math.nan, 0
-    star = allocate(_engine(law), C, K_FLOPS)
+    star = allocate(law, C, K_FLOPS)
     return FittedForm(
         name=name,
         params=dict(law.params),
@@ -712,3 +666,49 @@ def _score(name: str, law: Law, fitted: Any, held: Any, C: float, delta: float) 
         L_star=float(star.L),
         law=law,
     )
+
+
+class OvertrainingFit:
+    """The estimator behind ``scalinglaws fit --approach overtraining``: Gadre et al. 2024's
+    L(C, M) = E + (a·M^η + b·M^(−η))·C^(−η) (C = 6ND, M = D/N) fitted to a runs table by
+    :func:`fit_overtraining_law` (Huber on log L, Approach 3's optimiser, bootstrap over runs).
+
+    Compare it with the free-exponent form on the same runs with ``--approach 3`` (or
+    :func:`compare_overtraining_fit`): it is the Chinchilla form with α = β, one parameter fewer.
+    """
+
+    def __init__(
+        self,
+        delta: float = 1e-3,
+        n_bootstrap: int = 100,
+        seed: int = 0,
+        level: float = 0.95,
+    ) -> None:
+        from scalinglaws.validate import check_common
+
+        self.delta = float(Loss("huber", delta).delta)
+        self.n_bootstrap, self.seed, self.level = check_common(n_bootstrap, seed, level)
+
+    def __repr__(self) -> str:
+        return (
+            f"OvertrainingFit(delta={self.delta:g}, n_bootstrap={self.n_bootstrap}, "
+            f"seed={self.seed}, level={self.level:g})"
+        )
+
+    def fit(self, runs: Any) -> Fit:
+        """Fit the law to ``runs`` (anything :func:`scalinglaws.runs.as_runs` accepts)."""
+        from scalinglaws.runs import as_runs, require_identifiable
+
+        runs = as_runs(runs)
+        require_identifiable(runs, ("N", "D"), n_params=4)
+        fit = fit_overtraining_law(
+            runs.N,
+            runs.D,
+            runs.L,
+            run_ids=runs.run_ids,
+            delta=self.delta,
+            n_bootstrap=self.n_bootstrap,
+            seed=self.seed,
+            level=self.level,
+        )
+        return dataclasses.replace(fit, approach="overtraining")

@@ -5,7 +5,7 @@ A :class:`Runs` is a validated table with the canonical columns ``N`` (parameter
 and ``L`` (loss, nats per token), plus ``run_id`` (which training run a row belongs to),
 ``is_final`` (the row is its run's last checkpoint) and, when the source has them, ``step``,
 ``group``, ``seed`` and ``U`` (unique training tokens, U_D of Muennighoff et al. 2023: the
-run saw D / U epochs of its data; U ≥ D is one epoch or less).  Any two of N, D, C determine
+run saw D / U epochs of its data, so U ≤ D; U = D is one epoch).  Any two of N, D, C determine
 the third under the stated convention C = k·N·D (k = 6 by default: Kaplan et al. 2020
 Table 1, Hoffmann et al. 2022 §3).
 
@@ -431,6 +431,7 @@ def _validate(
             df[opt] = _optional(column, opt, mapping[opt], name, row_kind, rows)
     if "U" in mapping:
         df["U"] = _numeric(table[by_str[mapping["U"]]], "U", mapping["U"], name, row_kind, rows)
+        _check_unique_tokens(df, mapping["U"], name, row_kind, rows)
     if "run_id" in mapping:
         ids = table[by_str[mapping["run_id"]]]
         bad = ids.isna().to_numpy()
@@ -464,3 +465,21 @@ def _validate(
         flops_per_param_token=k,
         row_kind=row_kind,
     )
+
+
+def _check_unique_tokens(
+    df: pd.DataFrame, column: Any, name: str, row_kind: str, rows: Sequence[Any]
+) -> None:
+    """Refuse a row whose unique tokens U exceed its training tokens D: U counts the distinct
+    tokens a run trained on (Muennighoff et al. 2023's U_D; the run saw D/U epochs), so U <= D
+    (a relative tolerance of 1e-9 forgives rounding)."""
+    u, d = df["U"].to_numpy(dtype=float), df["D"].to_numpy(dtype=float)
+    bad = u > d * (1.0 + 1e-9)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{name}, {_where(row_kind, rows[i])}, column '{column}': unique tokens U = "
+            f"{u[i]:.4g} exceed the tokens trained D = {d[i]:.4g}; U counts the distinct tokens "
+            "a run trained on (D/U epochs), so it is at most D -- check that the U and D columns "
+            "are not swapped"
+        )

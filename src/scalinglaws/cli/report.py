@@ -74,7 +74,15 @@ def _approach2(
     return out
 
 
-_LAW_KINDS = ("isoloss", "loss-compute", "curves")
+_LAW_KINDS = (
+    "isoloss",
+    "loss-compute",
+    "curves",
+    "epochs",
+    "data-isoloss",
+    "inference-cost",
+    "overtraining",
+)
 
 
 def _budgets(text: str | None) -> list[float] | None:
@@ -231,8 +239,34 @@ def _print_report(result: Any, to_stderr: bool = False) -> None:
 @click.option(
     "--law",
     default=None,
-    help="Draw a preset's law instead of a fit (isoloss, loss-compute, curves), e.g. "
-    "besiroglu2024.",
+    help="Draw a preset's law instead of a fit (isoloss, loss-compute, curves, epochs, "
+    "data-isoloss, inference-cost, overtraining), e.g. besiroglu2024.",
+)
+@click.option(
+    "--unique-tokens",
+    "unique_tokens",
+    default=None,
+    help="Unique tokens U (epochs: one or more, comma-separated, default 1B,10B,100B or the "
+    "runs' U quartiles; data-isoloss: one, default 25B or the runs' largest U).",
+)
+@click.option(
+    "--params",
+    default=None,
+    help="Model size(s) (epochs: fixed sizes instead of N_opt(D); overtraining: a fixed N "
+    "instead of a fixed budget).",
+)
+@click.option(
+    "--compute",
+    default=None,
+    help="FLOP budget (data-isoloss: default 1e22 or the first budget; overtraining: default "
+    "Llama 3 8B's 7.2e23).",
+)
+@click.option("--loss", default=None, help="Target loss (inference-cost; required there).")
+@click.option(
+    "--inference-tokens",
+    "inference_tokens",
+    default=None,
+    help="Inference demands D_inf, comma-separated (inference-cost; default 0,200B,2T,20T).",
 )
 @click.option(
     "--json",
@@ -245,15 +279,25 @@ def plot_command(
     source: str | None,
     out_path: str,
     law: str | None,
+    unique_tokens: str | None,
+    params: str | None,
+    compute: str | None,
+    loss: str | None,
+    inference_tokens: str | None,
     as_json: bool,
     **source_options: Any,
 ) -> None:
     """Draw one figure of KIND from SOURCE (a runs file, a sweep folder or a saved fit).
 
     KIND is one of: isoflop, frontier, isoloss, loss-compute, curves, residuals, predicted,
-    bootstrap, backtest, presets.  'presets' needs no SOURCE, nor does 'isoloss --law NAME'.
+    bootstrap, backtest, presets, and beyond compute-optimal: epochs and data-isoloss (repeated
+    data, Muennighoff et al. 2023; from runs with a U column or --law muennighoff2023),
+    inference-cost (Sardana et al. 2024; --loss) and overtraining.  'presets' needs no SOURCE,
+    nor does 'isoloss --law NAME'; the last four default to a preset without SOURCE.
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
+
+    Example: scalinglaws plot inference-cost -o cost.png --loss 2.0 --inference-tokens 0,2T,20T
     """
     from scalinglaws.cli.output import emit_json, reported_warnings, shown_progress
     from scalinglaws.plots import save
@@ -269,7 +313,17 @@ def plot_command(
         raise DataError(f"--law applies to the {', '.join(_LAW_KINDS)} figures, not to '{kind}'")
     target, fmt = _figure_file(out_path)
     with reported_warnings(), shown_progress():  # 'warning: [code] ...' lines
-        fig = make_figure(kind, source, **_source_arguments(**source_options), law=law)
+        fig = make_figure(
+            kind,
+            source,
+            **_source_arguments(**source_options),
+            law=law,
+            unique_tokens=unique_tokens,
+            params=params,
+            compute=compute,
+            loss=loss,
+            inference_tokens=inference_tokens,
+        )
     (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
     if as_json:
         emit_json({"figure": kind_key, "files": [str(written)]})

@@ -20,11 +20,13 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
     "power": ("scalinglaws.fit.powerlaw", "PowerLawFit"),
     "auto": ("scalinglaws.fit.auto", "AutoFit"),
     "data-constrained": ("scalinglaws.fit.data_constrained", "DataConstrainedFit"),
+    "overtraining": ("scalinglaws.overtraining", "OvertrainingFit"),
 }
 
 
 def approach_key(approach: object) -> str:
-    """The canonical approach name ("1", "2", "3", "power", "auto", "data-constrained"), or
+    """The canonical approach name ("1", "2", "3", "power", "auto", "data-constrained",
+    "overtraining"), or
     :class:`UnknownNameError` naming the argument ``approach``."""
     key = str(approach).strip().lower()
     if key not in ESTIMATORS:

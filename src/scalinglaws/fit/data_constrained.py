@@ -57,7 +57,7 @@ from scalinglaws.errors import DataError, FitError, ScalingLawsError, UnknownNam
 from scalinglaws.fit import diagnostics as diag
 from scalinglaws.fit.bootstrap import DEFAULT_BOOTSTRAP, bootstrap_weight_blocks, summarize
 from scalinglaws.fit.objectives import BatchObjective, ChinchillaForm, Loss
-from scalinglaws.fit.optim import BatchResult, minimize_batch, polish
+from scalinglaws.fit.optim import minimize_batch, polish_best
 from scalinglaws.fit.parametric import (
     BOOTSTRAP_FTOL,
     HOFFMANN_GRID,
@@ -536,33 +536,16 @@ def _search(obj: Any, X0: np.ndarray, max_iter: int, source: str, ftol: float = 
             f"the objective is not finite at any of the {len(X0)} starts on {source}; check "
             "the losses (all must be > 0)"
         )
-    cands = _distinct_best(res, POLISH_CANDIDATES)
-    tight = minimize_batch(
-        obj, res.x[cands], ftol=BOOTSTRAP_FTOL, gtol=1e-12, max_iter=20 * max_iter
-    )
-    i = int(np.argmin(tight.fun))
-    zero = np.zeros(1, dtype=np.int64)
-
-    def one(x: np.ndarray) -> tuple[float, np.ndarray]:
-        v, g = obj(x[None, :], zero)
-        return float(v[0]), g[0]
-
-    p = polish(one, tight.x[i])
-    ok = bool(p.success or tight.converged[i])
-    message = f"scipy L-BFGS-B polish: {p.message.lower()}" if p.success else _batch_words(tight, i)
-    best = float(p.fun)
+    starts = res.x[_distinct_best(res, POLISH_CANDIDATES)]
+    theta, best, ok, message = polish_best(obj, starts, max_iter=20 * max_iter, ftol=BOOTSTRAP_FTOL)
     reached = int(np.sum(res.fun <= best + max(REACHED_RTOL * abs(best), 1e-12 * obj_size(obj))))
-    return _Stage(np.asarray(p.x, dtype=float), best, ok, message, reached, len(X0))
+    return _Stage(theta, best, ok, message, reached, len(X0))
 
 
 def obj_size(obj: Any) -> int:
     """The number of points an objective sums over (for the absolute floor of 'reached')."""
     inner = getattr(obj, "inner", obj)
     return int(np.size(inner.L))
-
-
-def _batch_words(res: BatchResult, i: int) -> str:
-    return f"batched L-BFGS: {res.message(i)}"
 
 
 def _derived(constants: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

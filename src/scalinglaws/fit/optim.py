@@ -320,6 +320,33 @@ def minimize_from_starts(
     return (p.x if improved else x), min(p.fun, f), bool(p.success or ok), message
 
 
+def polish_best(
+    fun: BatchFunction, starts: np.ndarray, max_iter: int, ftol: float = 1e-14
+) -> tuple[np.ndarray, float, bool, str]:
+    """Finish a batched search: re-run ``starts`` (its best end points, (m, k)) by
+    :func:`minimize_batch` to relative ``ftol`` and gtol 1e-12 within ``max_iter``
+    iterations, then finish the best of them by :func:`polish` (scipy's L-BFGS-B).
+    Returns (x, F, converged, message): converged when either the polish or the batched
+    re-run of its start converged, and the message says which one spoke last."""
+    tight = minimize_batch(fun, starts, ftol=ftol, gtol=1e-12, max_iter=max_iter)
+    i = int(np.argmin(tight.fun))
+    zero = np.zeros(1, dtype=np.int64)
+
+    def one(x: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g = fun(x[None, :], zero)
+        return float(v[0]), g[0]
+
+    p = polish(one, tight.x[i])
+    batch_ok = bool(tight.converged[i])
+    if p.success:
+        message = f"scipy L-BFGS-B polish: {p.message.lower()}"
+    elif batch_ok:
+        message = f"batched L-BFGS: {tight.message(i)}; the scipy polish could not improve it"
+    else:
+        message = f"batched L-BFGS: {tight.message(i)}; scipy L-BFGS-B polish: {p.message}"
+    return np.asarray(p.x, dtype=float), float(p.fun), bool(p.success or batch_ok), message
+
+
 @dataclass
 class PolishResult:
     """The outcome of :func:`polish`: end point, objective, scipy's success flag, message

@@ -67,7 +67,7 @@ from scalinglaws.fit.bootstrap import (
     summarize,
 )
 from scalinglaws.fit.objectives import FORMS, BatchObjective, Loss
-from scalinglaws.fit.optim import BatchResult, minimize_batch, polish
+from scalinglaws.fit.optim import BatchResult, minimize_batch, polish_best
 from scalinglaws.fit.result import Diagnostic, Fit, Replicates
 from scalinglaws.laws.base import Law
 from scalinglaws.laws.chinchilla import ChinchillaLaw
@@ -571,26 +571,8 @@ class Approach3:
         """Tighten the best distinct end points (batched L-BFGS to relative ftol 1e-14), then
         finish the best with scipy's L-BFGS-B; returns (θ, objective, converged, message)."""
         obj = BatchObjective(problem.form, self.loss, problem.L)
-        cands = _distinct_best(res, POLISH_CANDIDATES)
-        tight = minimize_batch(
-            obj, res.x[cands], ftol=BOOTSTRAP_FTOL, gtol=1e-12, max_iter=20 * self.max_iter
-        )
-        i = int(np.argmin(tight.fun))
-        zero = np.zeros(1, dtype=np.int64)
-
-        def one(x: np.ndarray) -> tuple[float, np.ndarray]:
-            v, g = obj(x[None, :], zero)
-            return float(v[0]), g[0]
-
-        p = polish(one, tight.x[i])
-        batch_ok = bool(tight.converged[i])
-        if p.success:
-            message = f"scipy L-BFGS-B polish: {p.message.lower()}"
-        elif batch_ok:
-            message = f"batched L-BFGS: {tight.message(i)}; the scipy polish could not improve it"
-        else:
-            message = f"batched L-BFGS: {tight.message(i)}; scipy L-BFGS-B polish: {p.message}"
-        return np.asarray(p.x, dtype=float), float(p.fun), bool(p.success or batch_ok), message
+        starts = res.x[_distinct_best(res, POLISH_CANDIDATES)]
+        return polish_best(obj, starts, max_iter=20 * self.max_iter, ftol=BOOTSTRAP_FTOL)
 
     def _optima(
         self, spec: _LawSpec, problem: _Problem, res: BatchResult, best: float

@@ -23,8 +23,9 @@ cosh(η·ln(M/M*)) [derived] -- the same penalty at every budget, which is the p
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,6 +42,21 @@ from scalinglaws.laws.chinchilla import ChinchillaLaw
 
 #: FLOPs per parameter per token of the law's C = 6·N·D (Gadre et al. 2024, as Hoffmann et al.).
 K_FLOPS = 6.0
+
+
+def chinchilla_constants(constants: Mapping[str, Any]) -> dict[str, Any]:
+    """Gadre et al.'s constants (E, a, b, eta) as the Chinchilla twin's (E, A, B, alpha,
+    beta): A = a·6^(−η), B = b·6^(−η), α = β = 2η.  Floats or arrays (e.g. one row per
+    bootstrap replicate); the arithmetic is the same either way."""
+    eta = constants["eta"]
+    scale = K_FLOPS ** (-eta)
+    return {
+        "E": constants["E"],
+        "A": constants["a"] * scale,
+        "B": constants["b"] * scale,
+        "alpha": 2 * eta,
+        "beta": 2 * eta,
+    }
 
 
 @register
@@ -105,10 +121,7 @@ class OvertrainingLaw(Law):
     # ------------------------------------------------------------------ the Chinchilla view
     def to_chinchilla(self) -> ChinchillaLaw:
         """The same law as Chinchilla's: A = a·6^(−η), B = b·6^(−η), α = β = 2η."""
-        scale = K_FLOPS ** (-self.eta)
-        return ChinchillaLaw(
-            E=self.E, A=self.a * scale, B=self.b * scale, alpha=2 * self.eta, beta=2 * self.eta
-        )
+        return ChinchillaLaw(**chinchilla_constants(self.params))
 
     @classmethod
     def from_chinchilla(cls, law: ChinchillaLaw, rtol: float = 1e-9) -> OvertrainingLaw:

@@ -19,7 +19,13 @@ writes it as PNG and SVG.  The figures:
   and predicted against observed loss;
 - :func:`plot_bootstrap`: bootstrap distributions of the exponents;
 - :func:`plot_backtest`: held-out predictions with intervals against the truth;
-- :func:`plot_presets`: N*(C) and tokens per parameter under every published preset.
+- :func:`plot_presets`: N*(C) and tokens per parameter under every published preset;
+- :func:`plot_epochs`, :func:`plot_data_isoloss`: repeated data (Muennighoff et al. 2023):
+  loss against epochs over fixed unique data, and the data-constrained optimum on the IsoLoss
+  plane;
+- :func:`plot_inference_cost`: training + inference cost against model size at a fixed loss
+  (Sardana et al. 2024); :func:`plot_overtraining`: the price of over-training against tokens
+  per parameter.
 
 Style: log axes carry readable labels (``100M``, ``1B`` for counts; powers of ten for FLOPs),
 titles and axis labels are words with units, budgets and model sizes are coloured with
@@ -37,6 +43,12 @@ importable from ``scalinglaws.plots`` itself, and :data:`KINDS` names the figure
 
 from __future__ import annotations
 
+from scalinglaws.plots.beyond import (
+    plot_data_isoloss,
+    plot_epochs,
+    plot_inference_cost,
+    plot_overtraining,
+)
 from scalinglaws.plots.curves import (  # noqa: F401 (private helpers re-exported)
     _size_groups,
     plot_loss_vs_compute,
@@ -134,6 +146,10 @@ KINDS: dict[str, str] = {
     "bootstrap": "bootstrap distributions of the exponents (needs bootstrap replicates)",
     "backtest": "held-out predictions with intervals against the truth",
     "presets": "N*(C) and tokens per parameter under every published preset",
+    "epochs": "loss against epochs over fixed unique data, against fresh data (Muennighoff)",
+    "data-isoloss": "IsoLoss contours at fixed unique data with the data-limited frontier",
+    "inference-cost": "training + inference cost against model size at a fixed loss (Sardana)",
+    "overtraining": "the price of over-training against tokens per parameter",
 }
 
 __all__ = [
@@ -154,10 +170,14 @@ __all__ = [
     "log_ticks",
     "plot_backtest",
     "plot_bootstrap",
+    "plot_data_isoloss",
+    "plot_epochs",
     "plot_frontier",
+    "plot_inference_cost",
     "plot_isoflop",
     "plot_isoloss",
     "plot_loss_vs_compute",
+    "plot_overtraining",
     "plot_predicted_vs_observed",
     "plot_presets",
     "plot_residuals",

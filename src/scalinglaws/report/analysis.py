@@ -43,7 +43,9 @@ class Analysis:
     approach, ``skipped`` why an approach was not fitted, ``a3_rows`` the rows Approach 3 was
     fitted to, ``budgets`` the budgets of the allocation, ``sweep_budgets`` the plan's IsoFLOP
     budgets of a sweep folder, ``flops`` the sweep's f(N) (None: C = k·N·D) and
-    ``flops_check`` how well f(N)·D reproduces the recorded C.
+    ``flops_check`` how well f(N)·D reproduces the recorded C.  ``data_constrained`` is the
+    fit of Muennighoff et al.'s law L(N, D, U) when the runs have a unique-tokens column U
+    (or the saved fit is one), else None with ``data_constrained_error`` saying why.
     """
 
     source: Any
@@ -61,6 +63,8 @@ class Analysis:
     sweep_budgets: list[float] = field(default_factory=list)
     flops: FamilyFlops | None = None
     flops_check: dict[str, float] | None = None
+    data_constrained: Fit | None = None
+    data_constrained_error: str | None = None
 
     @property
     def kind(self) -> str:
@@ -94,6 +98,8 @@ class Analysis:
         if self.kind == "fit":
             fit = self.source if isinstance(self.source, Fit) else Fit.from_json(self.source)
             self.fits[str(fit.approach)] = fit
+            if type(fit.law).__name__ == "DataConstrainedLaw":
+                self.data_constrained = fit
             self.source_text = (
                 "a Fit object" if isinstance(self.source, Fit) else str(Path(self.source))
             )
@@ -146,9 +152,10 @@ class Analysis:
         return loaded, None
 
     # ------------------------------------------------------------------ fitting
-    def run(self, wanted: Sequence[str] = ALL_APPROACHES) -> None:
+    def run(self, wanted: Sequence[str] = ALL_APPROACHES, data_constrained: bool = True) -> None:
         """Load the source, choose the budgets, fit the ``wanted`` approaches that apply and
-        backtest Approach 3 (when the settings ask for it)."""
+        backtest Approach 3 (when the settings ask for it); with ``data_constrained``, fit
+        Muennighoff et al.'s law too when the runs have a U column."""
         self.load()
         if self.kind == "fit":
             self.budgets = self._saved_fit_budgets()
@@ -164,6 +171,8 @@ class Analysis:
                 fit_it()
                 step(f"report: Approach {approach} " + (
                     "fitted" if approach in self.fits else "not fitted"))  # fmt: skip
+        if data_constrained and self.runs.U is not None:
+            self._data_constrained()
         if self.settings.backtest and "3" in self.fits:
             self._backtest()
             step("report: backtest done")
@@ -220,6 +229,20 @@ class Analysis:
                 "so this law is biased towards more tokens"
             )
         self.a3_rows = rows
+
+    def _data_constrained(self) -> None:
+        """Muennighoff et al. 2023's L(N, D, U) fitted to runs with a U column, for the
+        repeated-data figures (the point estimate only: the figures draw no intervals)."""
+        from scalinglaws.fit.data_constrained import DataConstrainedFit
+
+        try:
+            self.data_constrained = DataConstrainedFit(n_bootstrap=0, seed=self.settings.seed).fit(
+                self.runs
+            )
+        except ScalingLawsError as exc:
+            self.data_constrained_error = str(exc)
+            return
+        step("report: data-constrained law fitted")
 
     def _approach2(self) -> None:
         from scalinglaws.fit.isoflop import Approach2

@@ -219,13 +219,16 @@ def source_kind(source: Any) -> str:
         return "fit"
     if isinstance(source, Runs) or not isinstance(source, (str, Path)):
         return "runs"
+    if isinstance(source, str) and source.startswith("dataset:"):  # a shipped data set
+        return "runs"
     path = Path(source)
     if path.is_dir():
         return "sweep"
     if not path.exists():
         raise DataError(
             f"report source {path} does not exist; give a runs file (CSV, Parquet, JSON Lines), "
-            "a saved fit (.json) or a sweep folder holding runs.csv"
+            "a saved fit (.json), a sweep folder holding runs.csv or dataset:NAME (a shipped "
+            "data set: scalinglaws datasets list)"
         )
     if path.suffix.lower() == ".json":
         if not path.is_file():  # a pipe or device: reading it could wait forever
