@@ -240,7 +240,8 @@ def _repeated_runs() -> pd.DataFrame:
             for epochs in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 40.0):
                 d = u * epochs
                 loss = float(DC(N=n, D=d, U=u)) * math.exp(0.003 * rng.standard_normal())
-                rows.append({"N": n, "D": d, "U": u, "L": loss})
+                # a run shorter than one epoch saw D distinct tokens (U counts those it trained on)
+                rows.append({"N": n, "D": d, "U": min(u, d), "L": loss})
     return pd.DataFrame(rows)
 
 

@@ -43,12 +43,16 @@ _PLAN_FLAGS: dict[str, tuple[str, str, str]] = {
     "--eval-tokens": ("hparams", "eval_tokens", "int"),
     "--evals-per-run": ("hparams", "evals_per_run", "int"),
     "--min-steps": ("hparams", "min_steps", "int"),
+    "--schedule": ("hparams", "schedule", "text"),
+    "--decay-fraction": ("hparams", "decay_fraction", "float"),
+    "--decay-shape": ("hparams", "decay_shape", "text"),
     "--flops-per-second": ("estimate", "flops_per_second", "quantity"),
 }
 
 _HELP = {
     "--name": "Name of the sweep.",
-    "--kind": "isoflop (default), grid (sizes x tokens) or fixed-tokens (Kaplan L(N)).",
+    "--kind": "isoflop (default), grid (sizes x tokens), fixed-tokens (Kaplan L(N)) or "
+    "cooldown (sizes x tokens from one constant-lr trunk per size and a WSD branch per D).",
     "--budgets": "IsoFLOP budgets in FLOPs, comma-separated, e.g. 1e13,3e13,1e14.",
     "--sizes-per-budget": "Model sizes per budget, log-spaced around the optimum (default 5).",
     "--spread": "Largest / smallest size within a budget (default 16).",
@@ -75,6 +79,10 @@ _HELP = {
     "--eval-tokens": "Held-out tokens per evaluation (default 16384).",
     "--evals-per-run": "Evaluations per run (default 20).",
     "--min-steps": "Fewest optimiser steps a run may have (default 10).",
+    "--schedule": "Learning-rate schedule: cosine (default, to each run's D), wsd "
+    "(warmup-stable-decay) or constant.",
+    "--decay-fraction": "WSD: share of each run's tokens spent decaying (default 0.2).",
+    "--decay-shape": "WSD: shape of the decay, linear (default) or 1-sqrt (Hägele et al. 2024).",
     "--flops-per-second": "Training FLOP/s of one worker, for the time estimates.",
 }
 
@@ -175,6 +183,31 @@ def _compact_table(
     )
 
 
+def _cooldown_text(plan: Any) -> str:
+    """For a cooldown plan: what its trunks and branches cost against from-scratch runs."""
+    if plan.kind != "cooldown":
+        return ""
+    scratch = sum(r.C for r in plan.runs if r.role == "branch")
+    n_trunks = sum(1 for r in plan.runs if r.role == "trunk")
+    return (
+        f"Cooldown: {n_trunks} constant-lr trunk(s) with a WSD branch per D; training FLOPs "
+        f"{format_flops(plan.flops_spent)} (each trunk once), against "
+        f"{format_flops(scratch)} for the branches trained from scratch.\n"
+    )
+
+
+def _schedule_text(hp: Any) -> str:
+    """The plan's learning-rate schedule in words, for the plan table's caption."""
+    if hp.schedule == "constant":
+        return "then constant lr (no decay)"
+    if hp.schedule == "wsd":
+        return (
+            f"WSD: constant, then a {hp.decay_shape} decay over the last "
+            f"{hp.decay_fraction:g} x D to {hp.min_lr_ratio:g} x lr at D"
+        )
+    return f"cosine to {hp.min_lr_ratio:g} x lr at D"
+
+
 def _plan_table(plan: Any, workers: int) -> None:
     rows = [
         [
@@ -201,7 +234,9 @@ def _plan_table(plan: Any, workers: int) -> None:
         + (f"; sizes centred on {plan.center_text()}" if plan.kind == "isoflop" else "")
         + f".\nlr(N) = {hp.lr:g} x (N / {hp.lr_ref_params:g})^-{hp.lr_exponent:.3g}; warmup = "
         f"min({hp.warmup_tokens_per_param:g} x N, {hp.max_warmup_fraction:g} x D) tokens; "
-        f"cosine to {hp.min_lr_ratio:g} x lr at D.\nEstimated time: {_fmt_seconds(total)} of "
+        f"{_schedule_text(hp)}.\n"
+        + _cooldown_text(plan)
+        + f"Estimated time: {_fmt_seconds(total)} of "
         f"work, about {_fmt_seconds(wall)} on {workers} worker(s) at "
         f"{plan.flops_per_second:.3g} FLOP/s each."
     )

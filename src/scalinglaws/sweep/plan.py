@@ -16,6 +16,17 @@ Three kinds of plan, each a list of concrete runs (:class:`PlannedRun`):
       fit:PATH`` on the command line makes PATH absolute against the working directory.
 * ``"grid"`` — every (N, D) of ``sizes`` x ``tokens`` (for Approach 3's parametric fit).
 * ``"fixed-tokens"`` — ``sizes`` at one large D (Kaplan et al. 2020's L(N) with D ≫ N).
+* ``"cooldown"`` — the (N, D) points of ``sizes`` x ``tokens`` for the price of one run per
+  size (Hägele et al. 2024): per size and seed one constant-LR **trunk** (role "trunk") and,
+  per D, a WSD **branch** (role "branch") whose config is the from-scratch WSD run to D
+  (decay over the last ``decay_fraction``·D, ``decay_shape``) and which resumes from the
+  trunk's checkpoint after step k = ⌊(D − decay_fraction·D) / tokens_per_step⌋ — the trunk
+  and the branch have the same learning rate at every step up to k, so the branch equals the
+  from-scratch run.  The trunk trains to the largest k·tokens_per_step (the decay start of
+  the largest D) with a checkpoint at every branch's k; all of a size's runs share one warmup
+  (that of the smallest D).  A branch's ``C`` is f·D like any run's (its law-fitting
+  compute); :attr:`PlannedRun.flops_spent` is what it costs, f·(D − k·tokens_per_step), and
+  the trunk's f·D is counted once (:attr:`Plan.flops_spent`).
 
 Hyperparameters per size (:class:`HParams`), a stated rule rather than one learning rate for
 all (which under-trains large models at small budgets and hides the IsoFLOP minimum; Porian et
@@ -24,7 +35,11 @@ per-size learning rates):
 
     lr(N)     = lr · (N / lr_ref_params)^(−lr_exponent)          N non-embedding
     warmup    = min(warmup_tokens_per_param · N, max_warmup_fraction · D), whole steps
-    schedule  = linear warmup, cosine to min_lr_ratio·lr (10%) at exactly D (each run's own budget)
+    schedule  = linear warmup, then (``schedule``) cosine to min_lr_ratio·lr (10%) at exactly D
+                (each run's own budget; the default), or "wsd": constant lr, then a decay over
+                the last decay_fraction·D (decay_shape "linear" or "1-sqrt"; Hägele et al.
+                2024) to min_lr_ratio·lr at exactly D — a WSD warmup is also capped at the
+                decay start (1 − decay_fraction)·D — or "constant": no decay
     batch     = batch_size sequences of n_ctx tokens; D is rounded to whole steps and
                 C = f · D exactly (so a run's C differs from its nominal budget by < half a step)
 
@@ -53,9 +68,9 @@ import numpy as np
 from scalinglaws.errors import PlanError, ScalingLawsError, did_you_mean
 from scalinglaws.flops import Architecture, check_convention, flops_per_token
 from scalinglaws.sweep.family import ModelFamily, describe
-from scalinglaws.sweep.train import TrainConfig
+from scalinglaws.sweep.train import DECAY_SHAPES, SCHEDULE_DEFAULTS, SCHEDULES, TrainConfig
 
-KINDS: tuple[str, ...] = ("isoflop", "grid", "fixed-tokens")
+KINDS: tuple[str, ...] = ("isoflop", "grid", "fixed-tokens", "cooldown")
 #: Training FLOP/s one worker achieves on this project's reference machine (one core of a
 #: 2-core AMD EPYC VM, float32, ~0.1–1M-parameter models, FLOPs counted by the "chinchilla"
 #: convention); only used for the time estimates of a plan.
@@ -93,11 +108,27 @@ class HParams:
     eval_tokens: int = 16384
     evals_per_run: int = 20
     min_steps: int = 10
+    schedule: str = "cosine"
+    decay_fraction: float = 0.2
+    decay_shape: str = "linear"
 
     def __post_init__(self) -> None:
         ints = ("batch_size", "eval_tokens", "evals_per_run", "min_steps")
+        for name, valid in (("schedule", SCHEDULES), ("decay_shape", DECAY_SHAPES)):
+            value = getattr(self, name)
+            text = value.strip().lower() if isinstance(value, str) else None
+            if text not in valid:
+                hint = did_you_mean(str(value), valid) if text else ""
+                hint = hint if hint.startswith("; did you mean") else "."
+                raise PlanError(
+                    f"[hparams] {name} must be one of {', '.join(map(repr, valid))}, got "
+                    f"{value!r}{hint}"
+                )
+            object.__setattr__(self, name, text)
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in ("schedule", "decay_shape"):
+                continue
             if f.name in ints:
                 object.__setattr__(self, f.name, _whole(value, f"[hparams] {f.name}", minimum=1))
             else:
@@ -117,6 +148,12 @@ class HParams:
                 0 <= getattr(self, name) < 1, f"[hparams] {name}", getattr(self, name), "in [0, 1)"
             )
         _check(0 <= self.dropout < 1, "[hparams] dropout", self.dropout, "in [0, 1)")
+        _check(
+            0 < self.decay_fraction <= 1,
+            "[hparams] decay_fraction",
+            self.decay_fraction,
+            "in (0, 1], the share of each run's tokens spent decaying, e.g. 0.2",
+        )
 
     def learning_rate(self, N: float) -> float:
         """Peak learning rate of a model with N non-embedding parameters:
@@ -124,14 +161,22 @@ class HParams:
         return self.lr * (float(N) / self.lr_ref_params) ** (-self.lr_exponent)
 
     def warmup_tokens(self, N: float, D: int, tokens_per_step: int) -> int:
-        """Warmup length: min(warmup_tokens_per_param·N, max_warmup_fraction·D), rounded down
-        to whole optimiser steps."""
+        """Warmup length: min(warmup_tokens_per_param·N, max_warmup_fraction·D), and for a
+        WSD schedule at most the decay start (1 − decay_fraction)·D, rounded down to whole
+        optimiser steps."""
         raw = min(self.warmup_tokens_per_param * float(N), self.max_warmup_fraction * D)
+        if self.schedule == "wsd":
+            raw = min(raw, D - self.decay_fraction * D)
         return int(raw // tokens_per_step) * tokens_per_step
 
     def to_dict(self) -> dict[str, Any]:
-        """The rule's settings (the ``[hparams]`` table of a plan)."""
-        return asdict(self)
+        """The rule's settings (the ``[hparams]`` table of a plan); the schedule settings only
+        where they differ from the defaults (cosine), so a cosine plan's file reads as before."""
+        out = asdict(self)
+        for name, default in SCHEDULE_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
+        return out
 
 
 # ============================================================================ one run
@@ -157,6 +202,19 @@ class PlannedRun:
     convention: str
     est_seconds: float
     config: TrainConfig
+    #: "run" (trained from scratch), or in a cooldown plan "trunk" / "branch".
+    role: str = "run"
+    #: A branch: its trunk's run id, and the trunk step it resumes after.
+    trunk_id: str | None = None
+    resume_step: int = 0
+    #: A trunk: the steps after which it writes a checkpoint (one per branch).
+    save_steps: tuple[int, ...] = ()
+
+    @property
+    def flops_spent(self) -> float:
+        """FLOPs this run costs: C, or for a branch only its own steps after the trunk's
+        checkpoint, flops_per_token · (D − resume_step · tokens_per_step)."""
+        return self.flops_per_token * (self.D - self.resume_step * self.config.tokens_per_step)
 
     @property
     def tokens_per_param(self) -> float:
@@ -198,6 +256,17 @@ class PlannedRun:
             "flops_per_token": self.flops_per_token,
             "convention": self.convention,
             "est_seconds": self.est_seconds,
+            **(
+                {
+                    "role": self.role,
+                    "trunk_id": self.trunk_id,
+                    "resume_step": self.resume_step,
+                    "save_steps": list(self.save_steps),
+                    "flops_spent": self.flops_spent,
+                }
+                if self.role != "run"
+                else {}
+            ),
         }
 
 
@@ -247,6 +316,14 @@ class Plan:
                 f"{self.source}: unknown plan kind {self.kind!r}{did_you_mean(kind, KINDS)}"
             )
         object.__setattr__(self, "kind", kind)
+        if kind == "cooldown":
+            if self.hparams.schedule == "constant":
+                raise PlanError(
+                    f"{self.source}: a cooldown plan's branches decay (WSD), so [hparams] "
+                    "schedule must be 'wsd' (or left out), got 'constant'."
+                )
+            if self.hparams.schedule == "cosine":  # the default: a cooldown plan is WSD
+                object.__setattr__(self, "hparams", replace(self.hparams, schedule="wsd"))
         try:
             object.__setattr__(self, "convention", check_convention(self.convention))
         except ScalingLawsError as exc:
@@ -522,7 +599,84 @@ class Plan:
             seen[key] = target
             for seed in self.seeds:
                 runs.append(self._run(budget, target, tokens, arch, seed, tps))
+        if self.kind == "cooldown":
+            return self._cooldown(runs, tps)
         return runs
+
+    def _cooldown(self, runs: list[PlannedRun], tps: int) -> list[PlannedRun]:
+        """Trunks and branches from the grid runs of a cooldown plan (module docstring):
+        one warmup per (size, seed), a trunk per (size, seed) to the last decay start."""
+        groups: dict[tuple[int, int, int], list[PlannedRun]] = {}
+        for r in runs:
+            groups.setdefault((r.config.n_layer, r.config.d_model, r.config.seed), []).append(r)
+        trunks: list[PlannedRun] = []
+        branches: list[PlannedRun] = []
+        for group in groups.values():
+            warmup = min(self.hparams.warmup_tokens(r.N, r.D, tps) for r in group)
+            group = [self._rebuild(r, replace(r.config, warmup_tokens=warmup)) for r in group]
+            steps = [int(r.config.decay_start // tps) for r in group]
+            if min(steps) < 1 or min(steps) * tps <= warmup:
+                r = group[steps.index(min(steps))]
+                raise PlanError(
+                    f"{self.source}, D = {_qty(r.D)}: the model {r.shape} decays over "
+                    f"decay_fraction = {self.hparams.decay_fraction:g} of its "
+                    f"{r.steps} steps and warms up for {warmup // tps}, leaving no "
+                    "constant-lr steps to share with a trunk; lower decay_fraction or "
+                    "warmup, or raise the tokens."
+                )
+            first = group[0]
+            top = max(steps)
+            evals = min(self.hparams.evals_per_run, top)
+            trunk_config = replace(
+                first.config,
+                tokens=top * tps,
+                schedule="constant",
+                decay_fraction=0.2,
+                decay_shape="linear",
+                eval_every_tokens=(top // evals) * tps,
+            )
+            trunk = self._rebuild(first, trunk_config, label="trunk", budget=None)
+            trunk = replace(trunk, role="trunk", save_steps=tuple(sorted(set(steps))))
+            trunks.append(trunk)
+            for r, k in zip(group, steps, strict=True):
+                share = 1.0 - k * tps / r.D
+                est = RUN_OVERHEAD_SECONDS + (r.est_seconds - RUN_OVERHEAD_SECONDS) * share
+                branches.append(
+                    replace(r, role="branch", trunk_id=trunk.run_id, resume_step=k, est_seconds=est)
+                )
+        return trunks + branches
+
+    def _rebuild(
+        self,
+        run: PlannedRun,
+        config: TrainConfig,
+        label: str | None = None,
+        budget: float | None = None,
+    ) -> PlannedRun:
+        """``run`` with another config (its D, C, id and time estimate follow the config)."""
+        D = config.tokens
+        ident = {**config.to_dict(), "corpus": self.corpus.strip(), "convention": self.convention}
+        if label is not None:
+            ident["role"] = label
+        digest = hashlib.sha1(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:6]
+        arch = f"{config.n_layer}x{config.d_model}"
+        name = label or run.run_id.split("-", 1)[0]  # "D2e5", as the grid run's id
+        scale = D / run.D
+        return replace(
+            run,
+            run_id=f"{name}-{arch}-s{config.seed}-{digest}",
+            budget=budget if label is not None else run.budget,
+            D=D,
+            C=run.flops_per_token * D,
+            est_seconds=RUN_OVERHEAD_SECONDS + (run.est_seconds - RUN_OVERHEAD_SECONDS) * scale,
+            config=config,
+        )
+
+    @property
+    def flops_spent(self) -> float:
+        """Training FLOPs the plan costs: Σ C over its runs, except that a cooldown plan's
+        branches count only their steps after the trunk's checkpoint (the trunk once)."""
+        return float(sum(r.flops_spent for r in self.runs))
 
     def _run(
         self,
@@ -575,6 +729,9 @@ class Plan:
             seed=seed,
             flops_per_token=f,
             dropout=hp.dropout,
+            schedule=hp.schedule,
+            decay_fraction=hp.decay_fraction,
+            decay_shape=hp.decay_shape,
         )
         f_work = flops_per_token(arch, "chinchilla")  # the work a CPU does, for the estimate
         work = f_work * D + (evals + 1) * hp.eval_tokens * f_work / 3.0
@@ -645,6 +802,9 @@ class Plan:
             "batch_size": "sequences of n_ctx tokens per optimiser step",
             "warmup_tokens_per_param": "warmup = min(this * N, max_warmup_fraction * D)",
             "min_lr_ratio": "cosine decay to this fraction of lr at exactly D",
+            "schedule": "'cosine' (default), 'wsd' (warmup-stable-decay) or 'constant'",
+            "decay_fraction": "wsd: share of each run's tokens spent decaying",
+            "decay_shape": "wsd: 'linear' or '1-sqrt' (Hägele et al. 2024)",
             "flops_per_second": "training FLOP/s of one worker (for time estimates)",
         }
         for table, values in self.to_dict().items():

@@ -17,6 +17,16 @@ folder (layout: :mod:`scalinglaws.sweep.store`), on an executor
   runs again;
 * the tables ``runs.csv`` and ``curves.csv`` are rebuilt from the records as runs finish.
 
+Cooldown plans (:mod:`scalinglaws.sweep.plan`): a trunk writes a checkpoint
+(``checkpoints/<trunk id>/step<k>.pt``, :func:`scalinglaws.sweep.train.save_checkpoint`)
+after each step a branch resumes from; a branch is started only once its checkpoint exists
+(while its trunk may still be training), and one whose checkpoint is missing re-runs its
+trunk (even a finished one).  A trunk interrupted by ``kill -9`` resumes from its latest
+checkpoint.  A branch's record says where it started (``cooldown``: trunk id, step, tokens,
+checkpoint, ``flops_spent``); trunks have records but no row in ``runs.csv``.  The sweep's
+training FLOPs (:func:`flops_spent`, ``SweepSummary.flops_spent``) count each trunk once and
+each branch only from its checkpoint on.
+
 ``runs.csv`` — one row per finished run, in plan order:
     run_id, budget, N (non-embedding parameters, the default of every fit), N_total (with
     embeddings), D (tokens trained), C (training FLOPs = flops_per_token·D under the plan's
@@ -75,6 +85,8 @@ CURVES_FILE = "curves.csv"
 STATES: tuple[str, ...] = ("done", "failed", "running", "interrupted", "pending")
 #: Key of a worker's returned record when the worker could not write it (the reason).
 UNSAVED = "unsaved"
+#: Folder of a sweep that holds cooldown trunks' checkpoints.
+CHECKPOINTS_DIR = "checkpoints"
 
 RUN_COLUMNS: tuple[str, ...] = (
     "run_id",
@@ -202,8 +214,20 @@ def execute_run(task: dict[str, Any], folder: str, trainer: str = DEFAULT_TRAINE
         warnings.simplefilter("always")
         try:
             config = TrainConfig.from_dict(task["config"])
-            result = resolve_trainer(trainer)(config, progress=beat.update)
+            checkpoints: dict[str, Any] = {}
+            if task.get("save_at"):
+                checkpoints["save_at"] = {int(k): str(v) for k, v in task["save_at"]}
+            if task.get("resume_from"):
+                checkpoints["resume_from"] = str(task["resume_from"])
+            result = resolve_trainer(trainer)(config, progress=beat.update, **checkpoints)
             out = result.to_dict()
+            if task.get("cooldown"):
+                extra = out.get("extra", {})
+                record["cooldown"] = {
+                    **task["cooldown"],
+                    "resumed_from_step": extra.get("resumed_from_step", 0),
+                    "flops_spent": extra.get("flops_spent"),
+                }
             out.pop("config", None)
             record["result"] = out
             if out.get("extra", {}).get("diverged") or not math.isfinite(out["final_val_loss"]):
@@ -262,6 +286,8 @@ def build_tables(
     for row in planned:
         rec = records.get(row["run_id"])
         if rec is None or rec.get("status") != "ok" or not rec.get("result"):
+            continue
+        if row.get("role") == "trunk":  # constant lr, not decayed: not a point of the law
             continue
         res, cfg = rec["result"], rec.get("config", {})
         extra = res.get("extra", {})
@@ -572,6 +598,9 @@ class SweepSummary:
     elsewhere: list[tuple[str, str]] = field(default_factory=list)
     #: Runs neither finished nor started (by anyone) when this driver ended.
     pending: list[str] = field(default_factory=list)
+    #: Training FLOPs of the sweep's finished runs, each cooldown trunk counted once
+    #: (:func:`flops_spent`).
+    flops_spent: float = 0.0
 
     def counts(self) -> dict[str, int]:
         """Planned runs by what became of them; the values add up to :attr:`planned`."""
@@ -607,6 +636,7 @@ class SweepSummary:
             "adopted": [{"run_id": r, "outcome": o} for r, o in self.adopted],
             "elsewhere": [{"run_id": r, "worker": w} for r, w in self.elsewhere],
             "pending": self.pending,
+            "flops_spent": self.flops_spent,
             "counts": self.counts(),
         }
 
@@ -614,7 +644,7 @@ class SweepSummary:
 #: What a sweep folder may hold before its planned.json is written (see
 #: :mod:`scalinglaws.sweep.store`); its tables come after planned.json, so a runs.csv without
 #: one is somebody else's.
-_OWN_ENTRIES = frozenset({"runs", "running", "plan.toml", "slurm", "logs"})
+_OWN_ENTRIES = frozenset({"runs", "running", "plan.toml", "slurm", "logs", "checkpoints"})
 
 
 def check_sweep_folder(folder: str | Path, plan: Plan) -> None:
@@ -665,14 +695,67 @@ def default_folder(plan: str | Path | Plan) -> Path:
     return Path(plan).with_suffix("")
 
 
-def _task(run: PlannedRun, attempt: int, executor: str) -> dict[str, Any]:
-    return {
+def _task(
+    run: PlannedRun, attempt: int, executor: str, store: SweepStore | None = None
+) -> dict[str, Any]:
+    task = {
         "run_id": run.run_id,
         "plan": run.to_row(),
         "config": run.config.to_dict(),
         "attempt": attempt,
         "executor": executor,
     }
+    if run.role == "trunk" and store is not None:
+        paths = {k: checkpoint_path(store, run.run_id, k) for k in run.save_steps}
+        task["save_at"] = [[k, str(path)] for k, path in paths.items()]
+        done = [k for k, path in paths.items() if path.is_file()]
+        # a trunk killed on its way resumes after its latest checkpoint (the same trajectory)
+        if done and max(done) < run.steps:
+            task["resume_from"] = str(paths[max(done)])
+        task["cooldown"] = {"role": "trunk"}
+    elif run.role == "branch" and store is not None:
+        path = checkpoint_path(store, str(run.trunk_id), run.resume_step)
+        task["resume_from"] = str(path)
+        task["cooldown"] = {
+            "role": "branch",
+            "trunk_id": run.trunk_id,
+            "step": run.resume_step,
+            "tokens": run.resume_step * run.config.tokens_per_step,
+            "checkpoint": str(path.relative_to(store.folder)),
+        }
+    return task
+
+
+def checkpoint_path(store: SweepStore, trunk_id: str, step: int) -> Path:
+    """Where a cooldown trunk keeps its checkpoint after ``step``."""
+    return store.folder / CHECKPOINTS_DIR / trunk_id / f"step{int(step)}.pt"
+
+
+def _ready(run: PlannedRun, store: SweepStore) -> bool:
+    """A branch can start once its trunk's checkpoint exists; any other run at once."""
+    if run.role != "branch":
+        return True
+    return checkpoint_path(store, str(run.trunk_id), run.resume_step).is_file()
+
+
+def flops_spent(planned: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> float:
+    """Training FLOPs of the finished ("ok") runs: flops_per_token x tokens trained, except
+    that a cooldown branch counts only the steps after its trunk's checkpoint (its
+    ``flops_spent``), so each trunk's FLOPs are counted once."""
+    total = 0.0
+    for row in planned:
+        rec = records.get(row["run_id"])
+        if rec is None or rec.get("status") != "ok" or not rec.get("result"):
+            continue
+        extra = rec["result"].get("extra", {})
+        fpt = float(row["flops_per_token"])
+        if row.get("role") == "branch":
+            step = int((rec.get("cooldown") or {}).get("step", row.get("resume_step", 0)))
+            tps = int(row["batch_size"]) * int(row["n_ctx"])
+            total += fpt * (float(extra.get("tokens_trained", row["D"])) - step * tps)
+        else:
+            total += fpt * float(extra.get("tokens_trained", row["D"]))
+    return total
 
 
 def run_sweep(
@@ -740,6 +823,23 @@ def run_sweep(
             )
             attempts[run.run_id] = previous + 1
             todo.append(run)
+        # a branch whose checkpoint is gone needs its trunk again, even a finished one
+        by_id = {r.run_id: r for r in plan.runs}
+        queued = {r.run_id for r in todo} | set(waiting)
+        for run in list(todo):
+            if run.role != "branch" or _ready(run, store) or run.trunk_id in queued:
+                continue
+            trunk = by_id[str(run.trunk_id)]
+            rec = records.get(trunk.run_id)
+            if rec is not None and rec.get("status") == "ok":
+                already -= 1
+            elif rec is not None and not retry_failed:
+                continue  # a failed trunk is kept: its branches stay pending
+            elif rec is not None:
+                kept_failed -= 1
+            attempts[trunk.run_id] = int((rec or {}).get("attempt", 0)) + 1
+            todo.append(trunk)
+            queued.add(trunk.run_id)
         todo.sort(key=lambda r: -r.est_seconds)  # longest first: shortest makespan
         driver = _Driver(
             store, plan, planned, records, todo, waiting, attempts, trainer, poll_seconds
@@ -793,6 +893,7 @@ def run_sweep(
         adopted=driver.adopted,
         elsewhere=[(rid, _holder(store, rid)) for rid in driver.waiting],
         pending=[r.run_id for r in driver.todo] + list(driver.in_flight),
+        flops_spent=flops_spent(planned, driver.records),
     )
 
 
@@ -844,8 +945,11 @@ class _Driver:
         name = ex.name
         while self.todo or self.in_flight or self.waiting:
             while self.todo and len(self.in_flight) + len(self.waiting) < ex.workers:
-                run = self.todo.pop(0)
-                task = _task(run, self.attempts.get(run.run_id, 1), name)
+                ready = [i for i, r in enumerate(self.todo) if _ready(r, self.store)]
+                if not ready:  # branches waiting for their trunks' checkpoints
+                    break
+                run = self.todo.pop(ready[0])
+                task = _task(run, self.attempts.get(run.run_id, 1), name, self.store)
                 handle = ex.submit(
                     execute_run, task, str(self.store.folder), self.trainer, name=run.run_id
                 )
@@ -876,6 +980,9 @@ class _Driver:
                 with contextlib.suppress(OSError, DataError):  # tried again at the end
                     write_tables(self.store.folder, self.planned, self.records)
                 self._tables_at = time.monotonic()
+            if not self.in_flight and not self.waiting and self.todo:
+                if not any(_ready(r, self.store) for r in self.todo):
+                    return  # branches whose trunk failed or was kept failed: pending
             view.update(self.in_flight, self.waiting, self.store)
             time.sleep(self.poll)
 
@@ -966,7 +1073,7 @@ class _ProgressView:
     ) -> None:
         self.enabled = enabled
         self.total_runs = len(todo) + len(waiting)
-        self.work = {r.run_id: r.C for r in [*todo, *waiting.values()]}
+        self.work = {r.run_id: r.flops_spent for r in [*todo, *waiting.values()]}
         self.done_runs, self.failed_runs = 0, 0
         self.done_work = 0.0
         self._progress: Any = None
@@ -1085,7 +1192,9 @@ __all__ = [
     "SweepSummary",
     "build_tables",
     "default_folder",
+    "checkpoint_path",
     "execute_run",
+    "flops_spent",
     "read_planned",
     "resolve_trainer",
     "run_sweep",

@@ -5,7 +5,8 @@ The loop, in nanoGPT's spirit (every hyperparameter is a field of :class:`TrainC
     for step in 1..S, S = ceil(tokens / (batch_size * n_ctx)):
         x, y   = batch_size random windows of the training split (seeded generator)
         loss   = mean cross-entropy of next-byte prediction, nats per token
-        lr     = lr_at(step * batch_size * n_ctx)     warmup, then cosine to min_lr_ratio * lr
+        lr     = lr_at(step * batch_size * n_ctx)     warmup, then the schedule (cosine, wsd,
+                                                      constant) down to min_lr_ratio * lr at D
         AdamW step after clipping the global gradient norm to grad_clip
         every eval_every_tokens (and at the end): loss on fixed validation windows
 
@@ -18,6 +19,11 @@ Choices a reader should know about:
   ``lr`` at ``warmup_tokens``, then a half cosine reaching ``min_lr_ratio * lr`` at exactly
   ``tokens`` (the budget; Hoffmann et al. 2022 §3.1 and Porian et al. 2024 match the cosine
   length to the run).  The run stops at the first step boundary at or past ``tokens``.
+  ``schedule = "wsd"`` (warmup-stable-decay; Hägele et al. 2024) holds ``lr`` until the last
+  ``decay_fraction`` of the budget and decays it there (``decay_shape`` linear or 1-sqrt) to
+  ``min_lr_ratio * lr`` at exactly ``tokens``; ``schedule = "constant"`` never decays.  The
+  schedule fields at their defaults are left out of :meth:`TrainConfig.to_dict`, so a cosine
+  config's dict (and a plan's run ids, which hash it) is what it was before they existed.
 * AdamW (Loshchilov & Hutter 2019) with decoupled decay on the blocks' weight matrices only
   (:func:`scalinglaws.sweep.model.param_groups`), eps 1e-8, PyTorch's fused CPU kernel.
 * Evaluation: ``ceil(eval_tokens / n_ctx)`` windows at evenly spaced, fixed offsets of the
@@ -31,6 +37,10 @@ Choices a reader should know about:
 * Repeated data: ``epochs`` = tokens / training bytes; more than 4 epochs warns
   ``SL-T-REPEATED-DATA`` (Muennighoff et al. 2023: beyond ~4 epochs repeated tokens are worth
   much less than fresh ones).  A non-finite loss stops the run and warns ``SL-T-DIVERGED``.
+* Checkpoints (cooldown plans, :func:`train`'s ``save_at`` / ``resume_from``): model and
+  optimiser state dicts, both random states, the step and the curve so far, written with
+  ``torch.save`` to files the sweep itself names and read back with
+  ``torch.load(..., weights_only=True)`` — tensors and plain containers, never pickled objects.
 """
 
 from __future__ import annotations
@@ -53,6 +63,16 @@ MAX_EPOCHS_WITHOUT_WARNING = 4.0
 DEFAULT_EVALS_PER_RUN = 20
 #: At most about this many curve rows per run.
 MAX_CURVE_ROWS = 500
+#: Learning-rate schedules (see :func:`lr_at`).
+SCHEDULES: tuple[str, ...] = ("cosine", "wsd", "constant")
+#: Shapes of the WSD decay (Hägele et al. 2024 §3: linear and 1-sqrt cooldowns).
+DECAY_SHAPES: tuple[str, ...] = ("linear", "1-sqrt")
+#: Default schedule settings; a config at these values writes none of them in ``to_dict``.
+SCHEDULE_DEFAULTS: dict[str, Any] = {
+    "schedule": "cosine",
+    "decay_fraction": 0.2,
+    "decay_shape": "linear",
+}
 
 _INT_FIELDS = (
     "n_layer",
@@ -76,6 +96,7 @@ _FLOAT_FIELDS = (
     "beta2",
     "flops_per_token",
     "dropout",
+    "decay_fraction",
 )
 
 
@@ -108,6 +129,9 @@ class TrainConfig:
     seed: int = 0
     flops_per_token: float = 0.0
     dropout: float = 0.0
+    schedule: str = "cosine"
+    decay_fraction: float = 0.2
+    decay_shape: str = "linear"
 
     def __post_init__(self) -> None:
         for name in _INT_FIELDS:
@@ -135,6 +159,21 @@ class TrainConfig:
             raise PlanError(
                 f"TrainConfig warmup_tokens={self.warmup_tokens} must be less than "
                 f"tokens={self.tokens} (the cosine decay needs room after the warmup)."
+            )
+        for name, valid in (("schedule", SCHEDULES), ("decay_shape", DECAY_SHAPES)):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value.strip().lower() not in valid:
+                raise PlanError(
+                    f"TrainConfig {name} must be one of {', '.join(map(repr, valid))}, "
+                    f"got {value!r}."
+                )
+            object.__setattr__(self, name, value.strip().lower())
+        _require(0 < self.decay_fraction <= 1, "decay_fraction", self.decay_fraction, "in (0, 1]")
+        if self.schedule == "wsd" and self.warmup_tokens > self.decay_start:
+            raise PlanError(
+                f"TrainConfig warmup_tokens={self.warmup_tokens} must end by the WSD decay "
+                f"start (1 - decay_fraction) x tokens = {self.decay_start:g}; shorten the "
+                "warmup or lower decay_fraction."
             )
         _require(self.lr > 0, "lr", self.lr, "a positive number")
         _require(0 <= self.min_lr_ratio <= 1, "min_lr_ratio", self.min_lr_ratio, "in [0, 1]")
@@ -168,8 +207,20 @@ class TrainConfig:
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields as plain Python values (JSON-ready)."""
-        return asdict(self)
+        """The fields as plain Python values (JSON-ready); the schedule fields
+        (``schedule``, ``decay_fraction``, ``decay_shape``) only where they differ from their
+        defaults (:data:`SCHEDULE_DEFAULTS`), so a cosine config's dict and the run ids hashed
+        from it are those of configs written before these fields existed."""
+        out = asdict(self)
+        for name, default in SCHEDULE_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
+        return out
+
+    @property
+    def decay_start(self) -> float:
+        """Tokens at which a WSD schedule starts to decay: (1 - decay_fraction) x tokens."""
+        return self.tokens - self.decay_fraction * self.tokens
 
     @property
     def tokens_per_step(self) -> int:
@@ -227,15 +278,32 @@ def _require(ok: bool, name: str, value: Any, valid: str) -> None:
 def lr_at(tokens_seen: float, config: TrainConfig) -> float:
     """Learning rate of the step that ends at ``tokens_seen`` tokens.
 
-    Warmup (t < W):  lr x t / W.
-    Cosine (W <= t): lr x [r + (1 - r) x (1 + cos(pi x p)) / 2], p = (t - W) / (D - W),
-    clamped to p <= 1, with r = min_lr_ratio, W = warmup_tokens, D = tokens: so lr at t = W and
-    r x lr at t = D (the cosine schedule of Loshchilov & Hutter 2017 without restarts, decayed
-    to 10% over the run's own budget as in Hoffmann et al. 2022).
+    With r = min_lr_ratio, W = warmup_tokens, D = tokens:
+
+    Warmup (t < W):  lr x t / W (every schedule).
+    ``cosine`` (W <= t): lr x [r + (1 - r) x (1 + cos(pi x p)) / 2], p = (t - W) / (D - W),
+    clamped to p <= 1: so lr at t = W and r x lr at t = D (the cosine schedule of Loshchilov &
+    Hutter 2017 without restarts, decayed to 10% over the run's own budget as in Hoffmann et
+    al. 2022).
+    ``wsd`` (warmup-stable-decay, Hägele et al. 2024): lr for W <= t <= S, S = (1 - f) x D with
+    f = decay_fraction; then, with q = (t - S) / (D - S) clamped to q <= 1,
+        linear:  lr x [r + (1 - r) x (1 - q)]
+        1-sqrt:  lr x [r + (1 - r) x (1 - sqrt(q))]
+    so lr at t = S and r x lr at t = D.
+    ``constant``: lr for all t >= W (no decay).
     """
     peak, W, D, r = config.lr, config.warmup_tokens, config.tokens, config.min_lr_ratio
     if tokens_seen < W:
         return peak * tokens_seen / W
+    if config.schedule == "constant":
+        return peak
+    if config.schedule == "wsd":
+        S = config.decay_start
+        if tokens_seen <= S:
+            return peak
+        q = min(1.0, (tokens_seen - S) / (D - S))
+        left = 1.0 - q if config.decay_shape == "linear" else 1.0 - math.sqrt(q)
+        return peak * (r + (1.0 - r) * left)
     progress = min(1.0, (tokens_seen - W) / (D - W))
     return peak * (r + (1.0 - r) * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
@@ -249,7 +317,9 @@ class TrainResult:
     evaluations (not corpus loading or model construction); ``tokens_per_second`` = tokens
     trained / ``wall_seconds``.  ``epochs`` = tokens trained / training bytes.  ``extra`` holds
     ``tokens_trained``, ``n_steps``, the corpus name and digest, evaluation settings,
-    ``train_seconds`` / ``eval_seconds``, ``flops_convention``, ``diverged``, ``torch_version``.
+    ``train_seconds`` / ``eval_seconds``, ``flops_convention``, ``diverged``, ``torch_version``,
+    ``resumed_from_step`` (0 unless resumed from a checkpoint) and ``flops_spent`` (the FLOPs
+    of the steps trained after it; ``tokens_per_second`` counts those steps' tokens only).
     """
 
     config: TrainConfig
@@ -302,13 +372,27 @@ def _check_corpus(corpus: Corpus, config: TrainConfig) -> None:
         )
 
 
-def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -> TrainResult:
+def train(
+    config: TrainConfig,
+    progress: Callable[[dict], None] | None = None,
+    save_at: dict[int, str] | None = None,
+    resume_from: str | None = None,
+) -> TrainResult:
     """Train a GPT from scratch on ``config.corpus`` for ``config.tokens`` tokens.
 
     Returns the :class:`TrainResult` with the curve; ``progress`` (if given) is called at every
     curve row with ``tokens``, ``tokens_per_second``, ``train_loss`` (and ``step``, ``n_steps``,
     ``lr``, ``val_loss``).  Raises :class:`PlanError` for a bad config and :class:`DataError`
     for a missing or unusable corpus.
+
+    Checkpoints (cooldown plans): ``save_at`` maps optimiser steps to files; after each such
+    step the model, the optimiser state, both random streams, the step and the curve so far
+    are written there (:func:`save_checkpoint`, atomically).  ``resume_from`` continues from
+    such a file after its step instead of from step 0 — the same trajectory as training from
+    scratch whenever ``config``'s learning rate equals the checkpointed run's at every step up
+    to it (a WSD branch of a constant-LR trunk, resumed at or before its decay start).  The
+    result then records ``extra["resumed_from_step"]`` and counts ``extra["flops_spent"]``
+    (the FLOPs of the steps trained in this call) separately from the run's total.
     """
     import torch
 
@@ -342,6 +426,25 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
         fused=True,
     )
     flops_per_token = config.flops_per_token or 6.0 * counts["non_embedding"]
+    first_step, curve = 1, []
+    if resume_from is not None:
+        state = load_checkpoint(resume_from)
+        if state["step"] >= config.n_steps:
+            raise PlanError(
+                f"checkpoint {resume_from} is at step {state['step']}, not before this run's "
+                f"last step {config.n_steps}; resume a run from an earlier checkpoint."
+            )
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise PlanError(
+                f"checkpoint {resume_from} does not fit this run's model ({exc}); it belongs "
+                "to another configuration."
+            ) from None
+        torch.set_rng_state(state["torch_rng"])
+        batch_gen.set_state(state["batch_rng"])
+        first_step, curve = int(state["step"]) + 1, list(state["curve"])
 
     n_steps, tps = config.n_steps, config.tokens_per_step
     tokens_trained = n_steps * tps
@@ -357,12 +460,11 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
     every = config.eval_interval
 
     # -- the loop -------------------------------------------------------------------------------
-    curve: list[dict] = []
     loss_sum, loss_steps = torch.zeros(()), 0
     eval_seconds, diverged = 0.0, False
     start = time.perf_counter()
     model.train()
-    for step in range(1, n_steps + 1):
+    for step in range(first_step, n_steps + 1):
         tokens_seen = step * tps
         lr = lr_at(tokens_seen, config)
         for group in optimizer.param_groups:
@@ -381,6 +483,8 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
         is_last = step == n_steps
         is_eval = is_last or tokens_seen // every > (tokens_seen - tps) // every
         if not (is_eval or step % log_every == 0):
+            if save_at and step in save_at:
+                save_checkpoint(save_at[step], step, model, optimizer, batch_gen, curve)
             continue
         train_loss = float(loss_sum) / loss_steps
         loss_sum, loss_steps = torch.zeros(()), 0
@@ -399,6 +503,8 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
             "lr": lr,
         }
         curve.append(row)
+        if save_at and step in save_at:
+            save_checkpoint(save_at[step], step, model, optimizer, batch_gen, curve)
         if progress is not None:
             elapsed = time.perf_counter() - start
             progress({**row, "n_steps": n_steps, "tokens_per_second": tokens_seen / elapsed})
@@ -411,6 +517,7 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
             )
             break
 
+    trained_here = tokens_trained - (first_step - 1) * tps
     t0 = time.perf_counter()
     final_train = math.nan if diverged else _evaluate(model, train_eval_batches)
     eval_seconds += time.perf_counter() - t0
@@ -423,7 +530,7 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
         n_params_total=counts["total"],
         n_params_nonembedding=counts["non_embedding"],
         epochs=tokens_trained / len(corpus.train),
-        tokens_per_second=tokens_trained / wall,
+        tokens_per_second=trained_here / wall,
         wall_seconds=wall,
         extra={
             "tokens_trained": tokens_trained,
@@ -440,8 +547,58 @@ def train(config: TrainConfig, progress: Callable[[dict], None] | None = None) -
             "flops_convention": "config" if config.flops_per_token else "6N (non-embedding)",
             "diverged": diverged,
             "torch_version": torch.__version__,
+            "resumed_from_step": first_step - 1,
+            "flops_spent": trained_here * flops_per_token,
         },
     )
+
+
+def save_checkpoint(
+    path: str, step: int, model: Any, optimizer: Any, batch_gen: Any, curve: list[dict]
+) -> None:
+    """Write a training checkpoint to ``path`` atomically (a temporary file, then a rename):
+    the model's and the optimiser's state dicts, the torch and batch random states, the step
+    and the curve rows so far — tensors, numbers and strings only, so that
+    :func:`load_checkpoint` reads it with ``torch.load(..., weights_only=True)``."""
+    import os
+    from pathlib import Path
+
+    import torch
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "format": "scalinglaws-checkpoint-1",
+        "step": int(step),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "batch_rng": batch_gen.get_state(),
+        "curve": [
+            {k: int(v) if k in ("step", "tokens") else float(v) for k, v in r.items()}
+            for r in curve
+        ],
+    }
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, out)
+
+
+def load_checkpoint(path: str) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: tensors and
+    plain containers only, never arbitrary pickled objects); a missing, damaged or foreign
+    file raises :class:`DataError`."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError(f"checkpoint {path} does not exist; run its trunk first.") from None
+    except Exception as exc:  # a damaged file or one with objects weights_only refuses
+        raise DataError(f"checkpoint {path} cannot be read ({type(exc).__name__}).") from None
+    if not isinstance(state, dict) or state.get("format") != "scalinglaws-checkpoint-1":
+        raise DataError(f"{path} is not a scalinglaws training checkpoint.")
+    return state
 
 
 def _fixed_batches(data: np.ndarray, config: TrainConfig) -> list[Any]:
