@@ -31,9 +31,9 @@ def cli() -> None:
 
 
 def _register_all() -> None:
-    from scalinglaws.cli import calc, compute, datasets, fitting, kaplan, report, sweep
+    from scalinglaws.cli import calc, compute, curve, datasets, fitting, kaplan, report, sweep
 
-    for module in (calc, kaplan, compute, fitting, sweep, report, datasets):
+    for module in (calc, kaplan, compute, fitting, curve, sweep, report, datasets):
         module.register(cli)
     _restate_errors_in_flags(cli)
 
