@@ -155,10 +155,53 @@ def _check_output(output: str | None) -> None:
         check_writable(output, "-o")
 
 
+def _plot_option(what: str) -> Any:
+    return click.option(
+        "--plot",
+        "plot_path",
+        default=None,
+        metavar="FILE",
+        help=f"Also draw {what} to FILE (.png, .svg or .pdf).",
+    )
+
+
+def _check_plot(plot_path: str | None) -> tuple[Any, str] | None:
+    """--plot: a writable file whose extension names a figure format (checked before any
+    fit)."""
+    if plot_path is None:
+        return None
+    from pathlib import Path
+
+    from scalinglaws.errors import check_writable
+    from scalinglaws.plots import FORMATS
+
+    target = Path(plot_path)
+    if target.is_dir():
+        raise QuantityError(f"--plot {plot_path} is a folder; give a file name such as fit.png")
+    fmt = target.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise QuantityError(
+            f"--plot {plot_path} needs the extension .png, .svg or .pdf (the figure's format)"
+        )
+    check_writable(plot_path, "--plot")
+    return target, fmt
+
+
+def _write_plot(fig: Any, checked: tuple[Any, str] | None, as_json: bool) -> None:
+    if checked is None:
+        return
+    from scalinglaws.plots import save
+
+    target, fmt = checked
+    (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
+    click.echo(f"wrote {written}", err=as_json)
+
+
 @click.command("fit")
 @_common
 @click.option("--run", default=None, metavar="ID", help="Fit only this run (default: all).")
 @_law_option("multi-power")
+@_plot_option("the curves, the fitted laws and the schedules (Tissue et al. 2024)")
 @_json_options
 def fit_command(
     runs_source: str,
@@ -167,6 +210,7 @@ def fit_command(
     x: str,
     run: str | None,
     law: str,
+    plot_path: str | None,
     as_json: bool,
     output: str | None,
 ) -> None:
@@ -175,6 +219,7 @@ def fit_command(
     from scalinglaws.curves import fit_curves
 
     _check_output(output)
+    plot_to = _check_plot(plot_path)
     chosen = _pick(_curves(runs_source, columns, schedule, x), run)
     fits = []
     for rc in chosen:
@@ -211,6 +256,10 @@ def fit_command(
                 else "per run (see --json)"
             ),
         )
+    if plot_to is not None:
+        from scalinglaws.plots.schedules import plot_curve_fits
+
+        _write_plot(plot_curve_fits(chosen, fits), plot_to, as_json)
     _finish(record, as_json, output)
 
 
@@ -249,6 +298,7 @@ def fit_command(
     type=int,
     help="Seed of the bootstrap.",
 )
+@_plot_option("the run, the fitted window, the prediction and the schedules")
 @_json_options
 def predict_command(
     runs_source: str,
@@ -262,6 +312,7 @@ def predict_command(
     n_bootstrap: int,
     level: float,
     bootstrap_seed: int,
+    plot_path: str | None,
     as_json: bool,
     output: str | None,
 ) -> None:
@@ -271,6 +322,7 @@ def predict_command(
     from scalinglaws.curves.predict import check_fraction
 
     _check_output(output)
+    plot_to = _check_plot(plot_path)
     check_fraction(at_fraction)
     if not 0 < level < 1:
         raise QuantityError(f"--level must be between 0 and 1, got {level}")
@@ -329,6 +381,10 @@ def predict_command(
             f"fitted points, {n_bootstrap} replicates; it does not cover seed-to-seed "
             "variation.",
         )
+    if plot_to is not None:
+        from scalinglaws.plots.schedules import plot_curve_prediction
+
+        _write_plot(plot_curve_prediction(rc, p), plot_to, as_json)
     _finish(record, as_json, output)
 
 
@@ -358,6 +414,7 @@ def _parse_fractions(text: str) -> tuple[float, ...]:
     help="Fit on these fractions of each run's steps.",
 )
 @_law_option(None, multiple=True)
+@_plot_option("predicted against observed final losses (Luo et al. 2025)")
 @_json_options
 def backtest_command(
     runs_source: str,
@@ -366,6 +423,7 @@ def backtest_command(
     x: str,
     fractions: str,
     law: tuple[str, ...],
+    plot_path: str | None,
     as_json: bool,
     output: str | None,
 ) -> None:
@@ -374,9 +432,11 @@ def backtest_command(
     from scalinglaws.curves import backtest_curves
 
     _check_output(output)
+    plot_to = _check_plot(plot_path)
     fr = _parse_fractions(fractions)
     laws = tuple(law) or ("multi-power", "momentum", "power")
-    bt = backtest_curves(_curves(runs_source, columns, schedule, x), laws=laws, fractions=fr)
+    curves = _curves(runs_source, columns, schedule, x)
+    bt = backtest_curves(curves, laws=laws, fractions=fr)
     if not as_json:
         rows = [
             [
@@ -395,6 +455,13 @@ def backtest_command(
             title="final-loss prediction from the start of each run",
             keys=(0, 1),
         )
+    if plot_to is not None:
+        from scalinglaws.curves import seed_spread
+        from scalinglaws.plots.schedules import plot_curve_backtest
+
+        seeded = all(c.seed is not None for c in curves)
+        spread = seed_spread(curves) if seeded else None
+        _write_plot(plot_curve_backtest(bt, spread), plot_to, as_json)
     _finish(bt.to_dict(), as_json, output)
 
 

@@ -269,6 +269,13 @@ def _print_report(result: Any, to_stderr: bool = False) -> None:
     help="Inference demands D_inf, comma-separated (inference-cost; default 0,200B,2T,20T).",
 )
 @click.option(
+    "--cosine",
+    default=None,
+    metavar="RUNS",
+    help="Cosine runs (a runs file, dataset or sweep folder) drawn against the WSD branches "
+    "(cooldown only).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -284,6 +291,7 @@ def plot_command(
     compute: str | None,
     loss: str | None,
     inference_tokens: str | None,
+    cosine: str | None,
     as_json: bool,
     **source_options: Any,
 ) -> None:
@@ -294,6 +302,10 @@ def plot_command(
     data, Muennighoff et al. 2023; from runs with a U column or --law muennighoff2023),
     inference-cost (Sardana et al. 2024; --loss) and overtraining.  'presets' needs no SOURCE,
     nor does 'isoloss --law NAME'; the last four default to a preset without SOURCE.
+    'cooldown' draws a cooldown sweep folder's WSD branches against the cosine runs of
+    --cosine RUNS (Hägele et al. 2024).
+
+    Example: scalinglaws plot cooldown sweeps/cool --cosine cosine_runs.csv -o cooldown.png
 
     Example: scalinglaws plot frontier runs.csv -o frontier.png --budgets 1e22
 
@@ -304,6 +316,26 @@ def plot_command(
     from scalinglaws.report import make_figure
 
     kind_key = kind.strip().lower()
+    _check_kind(kind, kind_key)
+    if cosine is not None and kind_key != "cooldown":
+        raise DataError(f"--cosine applies to the cooldown figure, not to '{kind}'")
+    if kind_key == "cooldown":
+        if source is None:
+            raise DataError(
+                "plot cooldown needs SWEEP_FOLDER, the folder of a cooldown sweep: "
+                "scalinglaws plot cooldown SWEEP_FOLDER [--cosine RUNS] -o FILE"
+            )
+        from scalinglaws.plots.schedules import plot_cooldown
+
+        target, fmt = _figure_file(out_path)
+        with reported_warnings():
+            fig = plot_cooldown(source, cosine=_cosine_runs(cosine))
+        (written,) = save(fig, target.with_suffix(""), formats=(fmt,))
+        if as_json:
+            emit_json({"figure": kind_key, "files": [str(written)]})
+        else:
+            click.echo(f"wrote {written}")
+        return
     if kind_key == "presets" and source is not None:
         raise DataError(
             f"the 'presets' figure draws the published presets and takes no SOURCE, got "
@@ -329,6 +361,25 @@ def plot_command(
         emit_json({"figure": kind_key, "files": [str(written)]})
     else:
         click.echo(f"wrote {written}")
+
+
+def _check_kind(kind: str, kind_key: str) -> None:
+    """An unknown KIND, with the figures of the report and 'cooldown' as suggestions."""
+    from scalinglaws import plots
+    from scalinglaws.errors import UnknownNameError, did_you_mean
+
+    kinds = [*plots.KINDS, "cooldown"]
+    if kind_key not in kinds:
+        raise UnknownNameError(f"unknown figure kind '{kind}'" + did_you_mean(kind_key, kinds))
+
+
+def _cosine_runs(cosine: str | None) -> Any:
+    """--cosine: the runs read now (a bad source fails with its own sentence)."""
+    if cosine is None:
+        return None
+    from scalinglaws.runs import load_runs
+
+    return load_runs(cosine)
 
 
 def _figure_file(out_path: str) -> tuple[Path, str]:

@@ -25,7 +25,11 @@ writes it as PNG and SVG.  The figures:
   plane;
 - :func:`plot_inference_cost`: training + inference cost against model size at a fixed loss
   (Sardana et al. 2024); :func:`plot_overtraining`: the price of over-training against tokens
-  per parameter.
+  per parameter;
+- :func:`plot_curve_fits`, :func:`plot_curve_prediction`, :func:`plot_curve_backtest`,
+  :func:`plot_cooldown`: loss curves under learning-rate schedules with the schedule beneath
+  (Tissue et al. 2024; Luo et al. 2025), predicted against observed final losses, and WSD
+  cooldown branches against cosine runs (Hägele et al. 2024).
 
 Style: log axes carry readable labels (``100M``, ``1B`` for counts; powers of ten for FLOPs),
 titles and axis labels are words with units, budgets and model sizes are coloured with
@@ -101,6 +105,12 @@ from scalinglaws.plots.presets import (  # noqa: F401 (private helpers re-export
 from scalinglaws.plots.published import (  # noqa: F401 (private helpers re-exported)
     PUBLISHED_MODELS,
     Model,
+)
+from scalinglaws.plots.schedules import (
+    plot_cooldown,
+    plot_curve_backtest,
+    plot_curve_fits,
+    plot_curve_prediction,
 )
 from scalinglaws.plots.style import (  # noqa: F401 (private helpers re-exported)
     _LABELLERS,
@@ -179,6 +189,10 @@ __all__ = [
     "plot_loss_vs_compute",
     "plot_overtraining",
     "plot_predicted_vs_observed",
+    "plot_cooldown",
+    "plot_curve_backtest",
+    "plot_curve_fits",
+    "plot_curve_prediction",
     "plot_presets",
     "plot_residuals",
     "plot_training_curves",
