@@ -2,6 +2,9 @@
 
 Each benchmark compares against a reference in the same run and prints a ratio; none of them
 asserts a time.  Usage: ``make bench`` (or ``python benchmarks/run_all.py [name ...]``).
+Every ``*.py`` here but this file and ``HELPERS`` is a benchmark, run without arguments;
+``study_cost`` is the long one (it trains sweeps into ``build/study_cost/``: up to ~15 minutes
+of 2 cores the first time, seconds when its runs are already there).
 """
 
 from __future__ import annotations
