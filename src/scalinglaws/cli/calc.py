@@ -1202,6 +1202,23 @@ def _command(name: str, callback: Any, params: list[click.Parameter]) -> click.C
     return click.Command(name, callback=callback, params=params, help=callback.__doc__)
 
 
+def _inference_cost_options() -> list[click.Parameter]:
+    """The two options that price inference, shared by `allocate` and `compare`."""
+    return [
+        click.Option(
+            ["--inference-flops-per-token"],
+            default=None,
+            help="With --inference-tokens: g in inference FLOPs = g·N per token (default 2).",
+        ),
+        click.Option(
+            ["--inference-cost-ratio"],
+            default=None,
+            help="With --inference-tokens: the cost of an inference FLOP relative to a "
+            "training FLOP (default 1).",
+        ),
+    ]
+
+
 def _allocate_params() -> list[click.Parameter]:
     return [
         click.Option(["--compute"], default=None, help="Budget(s) in FLOPs: 5.76e23, '1e22,1e24'."),
@@ -1223,17 +1240,7 @@ def _allocate_params() -> list[click.Parameter]:
             help="With --loss or --compute: tokens the model will serve (2T); the "
             "inference-aware optimum (Sardana et al. 2024).",
         ),
-        click.Option(
-            ["--inference-flops-per-token"],
-            default=None,
-            help="With --inference-tokens: g in inference FLOPs = g·N per token (default 2).",
-        ),
-        click.Option(
-            ["--inference-cost-ratio"],
-            default=None,
-            help="With --inference-tokens: the cost of an inference FLOP relative to a "
-            "training FLOP (default 1).",
-        ),
+        *_inference_cost_options(),
         click.Option(
             ["--tokens-per-param"],
             default=None,
@@ -1376,17 +1383,7 @@ def _compare_params() -> list[click.Parameter]:
             help="Also the inference-aware optimum for these inference tokens (presets with a "
             "loss law).",
         ),
-        click.Option(
-            ["--inference-flops-per-token"],
-            default=None,
-            help="With --inference-tokens: g in inference FLOPs = g·N per token (default 2).",
-        ),
-        click.Option(
-            ["--inference-cost-ratio"],
-            default=None,
-            help="With --inference-tokens: the cost of an inference FLOP relative to a "
-            "training FLOP (default 1).",
-        ),
+        *_inference_cost_options(),
         click.Option(
             ["--flops-per-token"],
             default="6",

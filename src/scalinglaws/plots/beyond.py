@@ -511,27 +511,17 @@ def plot_overtraining(
         if not r_lo <= r <= r_hi:
             continue
         q = price(r)
-        ax.scatter(
-            [r],
-            [float(q.price)],
-            marker=markers[j % 4],
-            s=60,
-            color=PALETTE[3 + j % 3],
-            edgecolor="black",
-            lw=0.6,
-            zorder=6,
-            label=f"{name}'s {r:,.0f} tokens/param: {float(q.price):.2f}× the compute",
-        )
-        ax_s.scatter(
-            [r],
-            [float(q.size_ratio)],
-            marker=markers[j % 4],
-            s=60,
-            color=PALETTE[3 + j % 3],
-            edgecolor="black",
-            lw=0.6,
-            zorder=6,
-        )
+        style = {
+            "marker": markers[j % 4],
+            "s": 60,
+            "color": PALETTE[3 + j % 3],
+            "edgecolor": "black",
+            "lw": 0.6,
+            "zorder": 6,
+        }
+        label = f"{name}'s {r:,.0f} tokens/param: {float(q.price):.2f}× the compute"
+        ax.scatter([r], [float(q.price)], label=label, **style)
+        ax_s.scatter([r], [float(q.size_ratio)], **style)
     for a in (ax, ax_s):
         log_axis(a, "x", "count")
         a.set_xlim(r_lo, r_hi)
